@@ -1,0 +1,14 @@
+//===- NNDialect.cpp - dialect registration --------------------------------===//
+#include "ir/NNDialect.h"
+
+using namespace mlir;
+using namespace cardinal::nn;
+
+#include "ir/NNOpsDialect.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "ir/NNOps.cpp.inc"
+      >();
+}
