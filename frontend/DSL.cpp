@@ -332,9 +332,12 @@ std::string Graph::toMLIR() const {
       throw ModelError("model '" + m.modelName +
                        "' does not verify:\n" + diagnostics);
   }
+  // Locations carry each op's scoped name (loc("stage2.block0.conv1")), so
+  // tools that parse this text can name layers without parameters.
   std::string text;
   llvm::raw_string_ostream os(text);
-  m.module->print(os);
+  m.module->print(os, OpPrintingFlags().enableDebugInfo(/*enable=*/true,
+                                                        /*prettyForm=*/false));
   return text;
 }
 

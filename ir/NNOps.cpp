@@ -62,6 +62,19 @@ LogicalResult checkSameElementType(Operation *op, Value a, StringRef aName,
   return success();
 }
 
+// The shape rules work on static shapes only (a dynamic dim would reach them
+// as ShapedType::kDynamic, a huge negative number): reject dynamic operands
+// up front with a message that names the operand.
+LogicalResult checkStatic(Operation *op,
+                          ArrayRef<std::pair<Value, StringRef>> operands) {
+  for (auto [value, name] : operands)
+    if (value && !cast<ShapedType>(value.getType()).hasStaticShape())
+      return op->emitOpError() << "operand '" << name
+                               << "' must have a static shape, got "
+                               << value.getType();
+  return success();
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -124,6 +137,10 @@ void Conv2dOp::build(OpBuilder &b, OperationState &state, Value input,
 }
 
 LogicalResult Conv2dOp::verify() {
+  if (failed(checkStatic(*this, {{getInput(), "input"},
+                                 {getWeight(), "weight"},
+                                 {getBias(), "bias"}})))
+    return failure();
   std::string error;
   Shape biasShape = getBias() ? shapeOf(getBias()) : Shape{};
   auto shape = conv2dShape(
@@ -132,7 +149,9 @@ LogicalResult Conv2dOp::verify() {
       conv2dAttrs(getStrides(), getPadding(), getDilation(), getGroups()),
       error);
   if (failed(checkSameElementType(*this, getInput(), "input", getWeight(),
-                                  "weight")))
+                                  "weight")) ||
+      (getBias() && failed(checkSameElementType(*this, getInput(), "input",
+                                                getBias(), "bias"))))
     return failure();
   return checkResult(*this, getInput(), getType(), shape, error);
 }
@@ -142,10 +161,15 @@ LogicalResult Conv2dOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult BatchNormOp::verify() {
+  if (failed(checkStatic(*this, {{getInput(), "input"}, {getScale(), "scale"}})))
+    return failure();
   std::string error;
   auto shape = batchNormShape(shapeOf(getInput()), shapeOf(getScale()), error);
   if (!shape)
     return emitOpError() << error;
+  if (failed(checkSameElementType(*this, getInput(), "input", getScale(),
+                                  "scale")))
+    return failure();
   if (!(getEps().convertToDouble() > 0))
     return emitOpError() << "attribute 'eps' must be > 0, got "
                          << getEps().convertToDouble();
@@ -174,9 +198,11 @@ LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError() << "needs at least one operand";
   std::vector<Shape> shapes;
-  for (Value v : getInputs()) {
-    if (failed(checkSameElementType(*this, getInputs().front(), "operand #0",
-                                    v, "operand")))
+  for (auto [i, v] : llvm::enumerate(getInputs())) {
+    std::string name = "operand #" + std::to_string(i);
+    if (failed(checkStatic(*this, {{v, name}})) ||
+        failed(checkSameElementType(*this, getInputs().front(), "operand #0",
+                                    v, name)))
       return failure();
     shapes.push_back(shapeOf(v));
   }
@@ -195,6 +221,8 @@ void SliceOp::build(OpBuilder &b, OperationState &state, Value input,
 }
 
 LogicalResult SliceOp::verify() {
+  if (failed(checkStatic(*this, {{getInput(), "input"}})))
+    return failure();
   std::string error;
   auto shape =
       sliceShape(shapeOf(getInput()), getAxis(), getStart(), getSize(), error);
@@ -216,6 +244,8 @@ void MaxPool2dOp::build(OpBuilder &b, OperationState &state, Value input,
 }
 
 LogicalResult MaxPool2dOp::verify() {
+  if (failed(checkStatic(*this, {{getInput(), "input"}})))
+    return failure();
   std::string error;
   auto shape = maxPool2dShape(shapeOf(getInput()), vec(getKernel()),
                               vec(getStrides()), vec(getPadding()), error);
@@ -229,6 +259,8 @@ void GlobalAvgPoolOp::build(OpBuilder &b, OperationState &state, Value input) {
 }
 
 LogicalResult GlobalAvgPoolOp::verify() {
+  if (failed(checkStatic(*this, {{getInput(), "input"}})))
+    return failure();
   std::string error;
   auto shape = globalAvgPoolShape(shapeOf(getInput()), error);
   return checkResult(*this, getInput(), getType(), shape, error);
@@ -248,12 +280,18 @@ void LinearOp::build(OpBuilder &b, OperationState &state, Value input,
 }
 
 LogicalResult LinearOp::verify() {
+  if (failed(checkStatic(*this, {{getInput(), "input"},
+                                 {getWeight(), "weight"},
+                                 {getBias(), "bias"}})))
+    return failure();
   std::string error;
   Shape biasShape = getBias() ? shapeOf(getBias()) : Shape{};
   auto shape = linearShape(shapeOf(getInput()), shapeOf(getWeight()),
                            getBias() ? &biasShape : nullptr, error);
   if (failed(checkSameElementType(*this, getInput(), "input", getWeight(),
-                                  "weight")))
+                                  "weight")) ||
+      (getBias() && failed(checkSameElementType(*this, getInput(), "input",
+                                                getBias(), "bias"))))
     return failure();
   return checkResult(*this, getInput(), getType(), shape, error);
 }
@@ -266,6 +304,9 @@ void SoftmaxCrossEntropyOp::build(OpBuilder &b, OperationState &state,
 }
 
 LogicalResult SoftmaxCrossEntropyOp::verify() {
+  if (failed(checkStatic(*this, {{getLogits(), "logits"},
+                                 {getLabels(), "labels"}})))
+    return failure();
   std::string error;
   auto shape = softmaxCrossEntropyShape(shapeOf(getLogits()),
                                         shapeOf(getLabels()), error);

@@ -140,9 +140,18 @@ std::optional<Shape> sliceShape(const Shape &input, int64_t axis,
   if (axis < 0 || axis >= (int64_t)input.size())
     return fail(error, "attribute 'axis' (", axis, ") is out of range for rank ",
                 input.size());
-  if (start < 0 || size < 1 || start + size > input[axis])
-    return fail(error, "range [", start, ", ", start + size, ") is outside dim ",
-                axis, " of 'input' (size ", input[axis], ")");
+  // `size > extent - start`, not `start + size > extent`: the sum can
+  // overflow for huge attributes and would then wrap to an accepted range.
+  if (start < 0 || size < 1 || start > input[axis] ||
+      size > input[axis] - start) {
+    int64_t end;
+    if (__builtin_add_overflow(start, size, &end))
+      return fail(error, "range [", start, ", ", start, " + ", size,
+                  ") is outside dim ", axis, " of 'input' (size ", input[axis],
+                  ")");
+    return fail(error, "range [", start, ", ", end, ") is outside dim ", axis,
+                " of 'input' (size ", input[axis], ")");
+  }
   Shape out = input;
   out[axis] = size;
   return out;

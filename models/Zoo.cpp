@@ -54,7 +54,8 @@ ZooEntry blockEntry() {
           [](dsl::Graph &g, const dsl::ModelOptions &o) {
             int64_t image = o.image ? o.image : 56;
             dsl::Tensor x = g.input("x", {o.batch, 256, image, image});
-            auto s = g.scope("block");
+            auto s = g.scope("stage2");
+            auto b = g.scope("block0");
             g.output({resnextBlock(g, x, 32, 4, 256, 1)});
           }};
 }

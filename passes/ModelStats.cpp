@@ -39,6 +39,17 @@ int64_t multiplicity(Operation *op) {
 // The scoped layer name of an op: from the parameter it uses (minus the
 // ".weight" leaf), else its NameLoc, else empty (inherits its predecessor's).
 std::string layerName(Operation *op) {
+  if (auto p = dyn_cast<nn::ParamOp>(op))
+    return p.getName().rsplit('.').first.str();
+  if (auto agg = dyn_cast<nn::AggregateOp>(op)) {
+    std::string name;
+    agg.getBody().walk([&](nn::ParamOp p) {
+      name = p.getName().rsplit('.').first.str();
+      return WalkResult::interrupt();
+    });
+    if (!name.empty())
+      return name;
+  }
   for (Value v : op->getOperands())
     if (auto p = v.getDefiningOp<nn::ParamOp>()) {
       StringRef name = p.getName();
@@ -104,7 +115,8 @@ FailureOr<ModelStats> computeModelStats(ModuleOp module) {
         result.input.assign(t.getShape().begin(), t.getShape().end());
       return;
     }
-    if (isa<nn::YieldOp, func::ReturnOp, nn::StateOp>(op))
+    if (!isa<nn::NNDialect>(op->getDialect()) ||
+        isa<nn::YieldOp, nn::StateOp>(op))
       return;
     std::string layer = layerName(op);
     if (!layer.empty())

@@ -1,0 +1,208 @@
+//===- cardinal.cpp - the user-facing driver -------------------------------===//
+//
+//   cardinal build MODEL --emit=mlir [-o FILE]
+//   cardinal stats MODEL [--json]
+//   cardinal models
+//
+// Exit codes: 0 success, 1 bad input (a model or .mlir that fails to
+// compile, parse or verify), 2 usage errors (unknown command, flag or model).
+//
+//===----------------------------------------------------------------------===//
+#include "tools/cardinal/AtomicFile.h"
+#include "tools/cardinal/LoadModel.h"
+
+#include "models/Zoo.h"
+#include "passes/ModelStats.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace cardinal;
+
+namespace {
+
+const char *kUsageText = R"(usage: cardinal <command> [options]
+
+commands:
+  build MODEL --emit=mlir [-o FILE]   compile MODEL to the nn dialect
+  stats MODEL [--json]                parameters and multiply-adds per stage
+                                      (the paper's Table 1) and totals
+  models                              list the built-in models
+  help                                print this text
+
+MODEL is a built-in model name (see `cardinal models`; also `--model NAME`),
+a model file written with the C++ DSL (model.cpp), or an nn-dialect module
+(model.mlir).
+
+model options (built-in models and model files):
+  --batch N      batch size of the graph's input (default 1)
+  --image S      input height and width (default: the model's)
+  --channels C   input channels (default 3)
+  --classes K    number of classes (default: the model's)
+
+exit codes: 0 success, 1 bad input, 2 usage error
+)";
+
+struct Args {
+  std::string command;
+  std::string model;
+  std::string emit;
+  std::string output = "-";
+  bool json = false;
+  dsl::ModelOptions options;
+};
+
+int usageError(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n"
+               << "run 'cardinal help' for usage\n";
+  return kUsage;
+}
+
+bool parseInt(const std::string &text, int64_t min, int64_t &out) {
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < min)
+    return false;
+  out = v;
+  return true;
+}
+
+// Returns kOk or a usage error code.
+int parseArgs(int argc, char **argv, Args &args) {
+  std::vector<std::string> rest(argv + 2, argv + argc);
+  args.command = argv[1];
+  for (size_t i = 0; i < rest.size(); ++i) {
+    std::string a = rest[i], value;
+    bool hasInline = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      hasInline = true;
+    }
+    auto next = [&](std::string &out) {
+      if (hasInline) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= rest.size())
+        return false;
+      out = rest[++i];
+      return true;
+    };
+    auto nextInt = [&](int64_t min, int64_t &out) {
+      std::string v;
+      return next(v) && parseInt(v, min, out);
+    };
+    if (a == "--json" && !hasInline) {
+      args.json = true;
+    } else if (a == "--emit") {
+      if (!next(args.emit))
+        return usageError("--emit needs a value (mlir)");
+    } else if (a == "-o" || a == "--output") {
+      if (!next(args.output))
+        return usageError(a + " needs a file name");
+    } else if (a == "--model") {
+      if (!next(args.model))
+        return usageError("--model needs a name");
+    } else if (a == "--batch") {
+      if (!nextInt(1, args.options.batch))
+        return usageError("--batch needs a positive integer");
+    } else if (a == "--image") {
+      if (!nextInt(1, args.options.image))
+        return usageError("--image needs a positive integer");
+    } else if (a == "--channels") {
+      if (!nextInt(1, args.options.channels))
+        return usageError("--channels needs a positive integer");
+    } else if (a == "--classes") {
+      if (!nextInt(1, args.options.classes))
+        return usageError("--classes needs a positive integer");
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      return usageError("unknown option '" + rest[i] + "' for '" +
+                        args.command + "'");
+    } else if (args.model.empty()) {
+      args.model = a;
+    } else {
+      return usageError("unexpected argument '" + a + "'");
+    }
+  }
+  return kOk;
+}
+
+int commandBuild(const Args &args, const char *argv0) {
+  if (args.model.empty())
+    return usageError("build needs a MODEL");
+  if (args.emit.empty())
+    return usageError("trainer binaries are not generated yet; use "
+                      "--emit=mlir to stop at the nn dialect");
+  if (args.emit != "mlir")
+    return usageError("unknown --emit stage '" + args.emit +
+                      "' (available: mlir)");
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (int rc = loadModel(args.model, args.options, argv0, context, module))
+    return rc;
+  std::string text, error;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  os.flush();
+  if (!writeFileAtomically(args.output, text, error)) {
+    llvm::errs() << "error: " << error << "\n";
+    return kBadInput;
+  }
+  return kOk;
+}
+
+int commandStats(const Args &args, const char *argv0) {
+  if (args.model.empty())
+    return usageError("stats needs a MODEL");
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (int rc = loadModel(args.model, args.options, argv0, context, module))
+    return rc;
+  auto stats = computeModelStats(*module);
+  if (failed(stats))
+    return kBadInput;
+  std::string text = args.json ? formatStatsJson(*stats)
+                               : formatStatsTable(*stats);
+  std::string error;
+  if (!writeFileAtomically(args.output, text, error)) {
+    llvm::errs() << "error: " << error << "\n";
+    return kBadInput;
+  }
+  return kOk;
+}
+
+int commandModels() {
+  for (const models::ZooEntry &e : models::zoo())
+    llvm::outs() << e.name << "  -  " << e.description << "\n";
+  return kOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    llvm::errs() << kUsageText;
+    return kUsage;
+  }
+  std::string command = argv[1];
+  if (command == "help" || command == "--help" || command == "-h") {
+    llvm::outs() << kUsageText;
+    return kOk;
+  }
+  Args args;
+  if (int rc = parseArgs(argc, argv, args))
+    return rc;
+  if (command == "build")
+    return commandBuild(args, argv[0]);
+  if (command == "stats")
+    return commandStats(args, argv[0]);
+  if (command == "models")
+    return commandModels();
+  return usageError("unknown command '" + command + "'");
+}
