@@ -36,7 +36,7 @@ template <typename F> std::string modelErrorOf(F &&f) {
 
 std::set<std::string> paramNames(const ParsedModel &p) {
   std::set<std::string> names;
-  p.module->walk([&](nn::ParamOp op) { names.insert(op.getName().str()); });
+  p.module.get().walk([&](nn::ParamOp op) { names.insert(op.getName().str()); });
   return names;
 }
 
@@ -183,7 +183,7 @@ TEST(DSLTest, ParamNamesAreScoped) {
                        "stage2.block0.bn1.shift", "stage2.after.weight",
                        "head.fc.weight", "head.fc.bias"}));
   std::set<std::string> states;
-  p.module->walk([&](nn::StateOp op) { states.insert(op.getName().str()); });
+  p.module.get().walk([&](nn::StateOp op) { states.insert(op.getName().str()); });
   EXPECT_EQ(states, (std::set<std::string>{"stage2.block0.bn1.running_mean",
                                            "stage2.block0.bn1.running_var"}));
 }
@@ -293,7 +293,7 @@ TEST(DSLTest, SmallModelTextParsesVerifiesAndHasAggregate) {
   ASSERT_TRUE(p) << text;
   EXPECT_TRUE(mlir::succeeded(mlir::verify(*p.module)));
   int aggregates = 0;
-  p.module->walk([&](nn::AggregateOp op) {
+  p.module.get().walk([&](nn::AggregateOp op) {
     ++aggregates;
     EXPECT_EQ(op.getCardinality(), 4u);
     auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
@@ -303,11 +303,37 @@ TEST(DSLTest, SmallModelTextParsesVerifiesAndHasAggregate) {
   auto func = *p.module->getOps<mlir::func::FuncOp>().begin();
   EXPECT_EQ(func.getName(), "small");
   EXPECT_EQ(func.getFunctionType().getNumResults(), 2u);
-  // Round trip: printing the parsed module gives the same text.
+  // Round trip: printing the parsed module (with locations, as toMLIR does)
+  // gives the same text.
   std::string again;
   llvm::raw_string_ostream os(again);
-  p.module->print(os);
+  p.module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
+                          /*enable=*/true, /*prettyForm=*/false));
   EXPECT_EQ(again, text);
+}
+
+TEST(DSLTest, OpLocationsCarryScopedNames) {
+  ParsedModel p = cardinal::testing::buildModule("locs", [](Graph &g) {
+    Tensor x = g.input("x", {1, 8, 8, 8});
+    auto s2 = g.scope("stage2");
+    auto b0 = g.scope("block0");
+    Tensor y = g.aggregate(x, 2, [&](Tensor in) {
+      return g.conv("conv1", in, 8, 3);
+    });
+    g.output({g.relu(g.bn("bn3", y))});
+  });
+  ASSERT_TRUE(p);
+  std::set<std::string> convs, bns;
+  p.module.get().walk([&](mlir::Operation *op) {
+    auto loc = mlir::dyn_cast<mlir::NameLoc>(op->getLoc());
+    std::string name = loc ? loc.getName().str() : "<no name>";
+    if (mlir::isa<nn::Conv2dOp>(op))
+      convs.insert(name);
+    if (mlir::isa<nn::BatchNormOp>(op))
+      bns.insert(name);
+  });
+  EXPECT_EQ(convs, (std::set<std::string>{"stage2.block0.conv1"}));
+  EXPECT_EQ(bns, (std::set<std::string>{"stage2.block0.bn3"}));
 }
 
 TEST(DSLTest, EveryZooModelParsesAndVerifies) {

@@ -39,7 +39,7 @@ int64_t multiplicity(mlir::Operation *op) {
 int64_t countParams(const ParsedModel &p,
                     const std::function<bool(llvm::StringRef)> &keep) {
   int64_t n = 0;
-  p.module->walk([&](nn::ParamOp param) {
+  p.module.get().walk([&](nn::ParamOp param) {
     if (keep(param.getName()))
       n += mlir::cast<mlir::RankedTensorType>(param.getType())
                .getNumElements() *
@@ -105,7 +105,7 @@ TEST_P(WholeModelTest, ParamsAndMultAddsMatchReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Paper, WholeModelTest,
+    Stats, WholeModelTest,
     ::testing::Values(
         Figures{"resnext50_32x4d", 25028904, 4230479872},
         Figures{"resnet50", 25557032, 4089184256},
@@ -264,8 +264,8 @@ TEST(StatsTest, ResNet50EqualsResNeXt50With1x64d) {
   }
   // Same numbers, different graphs: only the ResNeXt form uses nn.aggregate.
   int aggregatesPlain = 0, aggregatesC1 = 0;
-  plain.module->walk([&](nn::AggregateOp) { ++aggregatesPlain; });
-  agg.module->walk([&](nn::AggregateOp op) {
+  plain.module.get().walk([&](nn::AggregateOp) { ++aggregatesPlain; });
+  agg.module.get().walk([&](nn::AggregateOp op) {
     ++aggregatesC1;
     EXPECT_EQ(op.getCardinality(), 1u);
   });
@@ -318,7 +318,7 @@ TEST_P(Table2BlockTest, ConvParamsFollowEq4) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Paper, Table2BlockTest,
+    Stats, Table2BlockTest,
     ::testing::Values(BlockCase{1, 64, 69632}, BlockCase{2, 40, 69760},
                       BlockCase{4, 24, 69888}, BlockCase{8, 14, 71456},
                       BlockCase{32, 4, 70144}),
@@ -338,7 +338,7 @@ TEST(StatsTest, ZooResNeXtBlockIsTheConv2Block) {
   EXPECT_EQ(a.macs, 70144 * 56 * 56); // 219,971,584 (DESIGN §4's ~220M)
   EXPECT_EQ(a.input, (std::vector<int64_t>{1, 256, 56, 56}));
   int aggregates = 0;
-  zoo.module->walk([&](nn::AggregateOp op) {
+  zoo.module.get().walk([&](nn::AggregateOp op) {
     ++aggregates;
     EXPECT_EQ(op.getCardinality(), 32u);
   });
@@ -355,6 +355,54 @@ TEST(StatsTest, Table2BlockOf8x14dIs2Point6PercentAboveResNet) {
   EXPECT_LT(ratio, 1.03);
 }
 
+// Closed form of an ImageNet ResNeXt (Table 1 layout, stride in the 3x3 of
+// each stage's first block, projection shortcuts there), written out here
+// independently of the DSL and ModelStats: {params, mult-adds}.
+std::pair<int64_t, int64_t> imagenetFormula(int64_t C, int64_t d,
+                                            const std::vector<int> &blocks) {
+  int64_t P = 64 * 3 * 7 * 7 + 2 * 64, M = int64_t(64) * 112 * 112 * 3 * 7 * 7;
+  for (size_t s = 0; s < blocks.size(); ++s) {
+    int64_t w = int64_t(256) << s, ds = d << s, b = C * ds, H = 56 >> s;
+    for (int i = 0; i < blocks[s]; ++i) {
+      int64_t cin = i ? w : (s ? w / 2 : 64);
+      int64_t Hin = (i == 0 && s > 0) ? 2 * H : H;
+      // conv1 (at the input resolution), grouped conv2, conv3, bn1..bn3.
+      P += cin * b + 9 * b * ds + b * w + 4 * b + 2 * w;
+      M += cin * b * Hin * Hin + 9 * b * ds * H * H + b * w * H * H;
+      if (i == 0) { // projection shortcut
+        P += cin * w + 2 * w;
+        M += cin * w * H * H;
+      }
+    }
+  }
+  return {P + 2048 * 1000 + 1000, M + 2048 * 1000};
+}
+
+TEST(StatsTest, ImageNetModelsMatchClosedForm) {
+  struct Case {
+    const char *model;
+    int64_t C, d;
+    std::vector<int> blocks;
+  };
+  const std::vector<int> d50{3, 4, 6, 3}, d101{3, 4, 23, 3};
+  for (const Case &c : std::vector<Case>{
+           {"resnet50", 1, 64, d50},
+           {"resnext50_1x64d", 1, 64, d50},
+           {"resnext50_2x40d", 2, 40, d50},
+           {"resnext50_4x24d", 4, 24, d50},
+           {"resnext50_8x14d", 8, 14, d50},
+           {"resnext50_32x4d", 32, 4, d50},
+           {"resnet101", 1, 64, d101},
+           {"resnext101_32x4d", 32, 4, d101},
+           {"resnext101_64x4d", 64, 4, d101}}) {
+    SCOPED_TRACE(c.model);
+    ModelStats s = statsOf(buildZooModel(c.model));
+    auto [params, macs] = imagenetFormula(c.C, c.d, c.blocks);
+    EXPECT_EQ(s.params, params);
+    EXPECT_EQ(s.macs, macs);
+  }
+}
+
 TEST(StatsTest, Table2FamilyHasResNet50Complexity) {
   ModelStats ref = statsOf(buildZooModel("resnet50"));
   ASSERT_GT(ref.params, 0);
@@ -365,13 +413,23 @@ TEST(StatsTest, Table2FamilyHasResNet50Complexity) {
     ModelStats s = statsOf(buildZooModel(name));
     double dp = std::fabs(double(s.params) / ref.params - 1.0);
     double dm = std::fabs(double(s.macs) / ref.macs - 1.0);
+    // Parameters: the 3% band of DESIGN §2 holds for the whole network
+    // (measured: 0, -0.5, -1.0, +0.2, -2.1%).
     EXPECT_LT(dp, 0.03) << name << " params " << s.params << " vs "
                         << ref.params;
-    EXPECT_LT(dm, 0.03) << name << " mult-adds " << s.macs << " vs "
-                        << ref.macs;
+    // Mult-adds: the band is wider. Eq. 4 keeps each block's *parameters*
+    // equal, but the first block of stages 3-5 runs conv1 (w_in -> C*d) at
+    // the pre-stride resolution, and C*d grows with C (128 vs 64 at conv2),
+    // so the networks' mult-adds drift up: +0, +0.9, +1.7, +4.4, +3.5%. The
+    // paper's own Table 1 (4.1 vs 4.2 GFLOPs; exact 4,089,184,256 vs
+    // 4,230,479,872, asserted above) is 3.5% apart, so 3% cannot hold here.
+    EXPECT_LT(dm, 0.045) << name << " mult-adds " << s.macs << " vs "
+                         << ref.macs;
     // Same layout: stem, four stages of 3/4/6/3 blocks, head.
     ASSERT_EQ(s.stages.size(), 6u);
     EXPECT_EQ(s.stages[1].blocks, 3);
+    EXPECT_EQ(s.stages[2].blocks, 4);
+    EXPECT_EQ(s.stages[3].blocks, 6);
     EXPECT_EQ(s.stages[4].blocks, 3);
   }
 }
