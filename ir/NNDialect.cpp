@@ -1,5 +1,6 @@
 //===- NNDialect.cpp - dialect registration --------------------------------===//
 #include "ir/NNDialect.h"
+#include "ir/NNGradOps.h"
 
 using namespace mlir;
 using namespace cardinal::nn;
@@ -10,5 +11,9 @@ void NNDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "ir/NNOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "ir/NNGradOps.cpp.inc"
       >();
 }

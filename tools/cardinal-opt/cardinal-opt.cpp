@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
+#include "passes/training/TrainingPasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   registry.insert<cardinal::nn::NNDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect>();
   cardinal::registerNNPasses();
+  cardinal::registerNNTrainingPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
