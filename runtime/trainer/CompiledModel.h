@@ -1,0 +1,75 @@
+//===- CompiledModel.h - what a generated trainer implements ---------------===//
+//
+// `cardinal build` emits one C++ file that defines a subclass of
+// CompiledModel (shape-specialized kernel calls over planned buffers) and
+// `createCompiledModel()`. Everything else a trainer does — flags, data,
+// schedule, progress, metrics, checkpoints — is runtime code that only sees
+// this interface, so the CPU and CUDA emitters share it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CARDINAL_RUNTIME_TRAINER_COMPILEDMODEL_H
+#define CARDINAL_RUNTIME_TRAINER_COMPILEDMODEL_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cardinal::rt {
+
+/// A named persistent tensor of the model (float32, row-major).
+struct NamedTensor {
+  enum class Kind { Param, State, Velocity };
+  std::string name;             // "stage2.block0.conv1.weight"
+  Kind kind = Kind::Param;
+  std::string init;             // he_normal | linear_uniform | ones | zeros
+  std::vector<int64_t> shape;
+  float *data = nullptr;        // owned by the model
+  int64_t size() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+};
+
+/// What one training step reports for the batch it consumed.
+struct StepStats {
+  double loss = 0;       // mean cross-entropy over the batch
+  int64_t correct1 = 0;  // top-1 hits
+  int64_t correct5 = 0;  // top-5 hits (classes < 5: top-k with k = classes)
+};
+
+class CompiledModel {
+public:
+  virtual ~CompiledModel() = default;
+
+  virtual std::string name() const = 0;
+  /// The batch the step was specialized for, and one sample's C, H, W.
+  virtual int64_t batch() const = 0;
+  virtual int64_t channels() const = 0;
+  virtual int64_t height() const = 0;
+  virtual int64_t width() const = 0;
+  virtual int64_t classes() const = 0;
+  /// Peak bytes of planned activations and gradients (train step).
+  virtual int64_t arenaBytes() const = 0;
+
+  /// Parameters, BN running statistics and momentum buffers, in a fixed
+  /// order (checkpoints store exactly these).
+  virtual std::vector<NamedTensor> &tensors() = 0;
+
+  /// Forward (batch statistics), backward and the SGD update of every
+  /// parameter with learning rate `lr`; BN running statistics are updated.
+  virtual StepStats trainStep(const float *images, const int32_t *labels,
+                              float lr) = 0;
+
+  /// Inference with BN running statistics: logits [batch, classes].
+  virtual void predict(const float *images, float *logits) = 0;
+};
+
+/// Defined by the generated code.
+std::unique_ptr<CompiledModel> createCompiledModel();
+
+} // namespace cardinal::rt
+
+#endif // CARDINAL_RUNTIME_TRAINER_COMPILEDMODEL_H
