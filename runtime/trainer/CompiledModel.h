@@ -40,6 +40,14 @@ struct StepStats {
   int64_t correct5 = 0;  // top-5 hits (classes < 5: top-k with k = classes)
 };
 
+/// Optimizer settings of one step. The update rule is compiled in; these are
+/// its runtime operands (the schedule changes lr every epoch).
+struct StepHyper {
+  float lr = 0.1f;
+  float momentum = 0.9f;
+  float weightDecay = 1e-4f;
+};
+
 class CompiledModel {
 public:
   virtual ~CompiledModel() = default;
@@ -58,10 +66,14 @@ public:
   /// order (checkpoints store exactly these).
   virtual std::vector<NamedTensor> &tensors() = 0;
 
+  /// The momentum and weight decay `cardinal build` was given.
+  virtual StepHyper defaultHyper() const = 0;
+
   /// Forward (batch statistics), backward and the SGD update of every
-  /// parameter with learning rate `lr`; BN running statistics are updated.
+  /// parameter; BN running statistics are updated. Parameters the compiler
+  /// exempted from weight decay (BN with --no-bn-decay) ignore it.
   virtual StepStats trainStep(const float *images, const int32_t *labels,
-                              float lr) = 0;
+                              const StepHyper &hyper) = 0;
 
   /// Inference with BN running statistics: logits [batch, classes].
   virtual void predict(const float *images, float *logits) = 0;
