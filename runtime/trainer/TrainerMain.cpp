@@ -1,0 +1,126 @@
+//===- TrainerMain.cpp - the trainer binary's entry point ------------------===//
+
+#include "runtime/trainer/TrainerMain.h"
+
+#include "runtime/kernels/Threads.h"
+#include "runtime/trainer/Checkpointing.h"
+#include "runtime/trainer/Evaluate.h"
+#include "runtime/trainer/Flags.h"
+#include "runtime/trainer/Train.h"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+namespace cardinal::rt {
+namespace {
+
+std::string programName(int argc, char **argv) {
+  if (argc < 1 || !argv[0])
+    return "trainer";
+  const std::string p = argv[0];
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+int printInfo(CompiledModel &model) {
+  int64_t counts[3] = {0, 0, 0}, numbers[3] = {0, 0, 0};
+  for (const NamedTensor &t : model.tensors()) {
+    const int k = static_cast<int>(t.kind);
+    ++counts[k];
+    numbers[k] += t.size();
+  }
+  const StepHyper h = model.defaultHyper();
+  std::printf("model: %s\n", model.name().c_str());
+  std::printf("input: %lldx%lldx%lld (CxHxW), %lld classes\n",
+              static_cast<long long>(model.channels()),
+              static_cast<long long>(model.height()),
+              static_cast<long long>(model.width()),
+              static_cast<long long>(model.classes()));
+  std::printf("batch: %lld\n", static_cast<long long>(model.batch()));
+  std::printf("parameters: %lld (%lld tensors)\n",
+              static_cast<long long>(numbers[0]),
+              static_cast<long long>(counts[0]));
+  std::printf("state: %lld (%lld tensors)\n",
+              static_cast<long long>(numbers[1]),
+              static_cast<long long>(counts[1]));
+  std::printf("momentum buffers: %lld (%lld tensors)\n",
+              static_cast<long long>(numbers[2]),
+              static_cast<long long>(counts[2]));
+  std::printf("arena bytes: %lld (%.1f MiB)\n",
+              static_cast<long long>(model.arenaBytes()),
+              static_cast<double>(model.arenaBytes()) / (1 << 20));
+  std::printf("default hyper: lr %g, momentum %g, weight decay %g\n", h.lr,
+              h.momentum, h.weightDecay);
+  return 0;
+}
+
+int runEval(const TrainerOptions &o, CompiledModel &model) {
+  const DataSplit data = loadData(o.data, model);
+  const std::string path =
+      o.checkpointFile.empty() ? checkpointPath(o) : o.checkpointFile;
+  const CheckpointInfo info = loadCheckpoint(path, model);
+  const EvalResult r = evaluate(model, data.test);
+  std::printf("checkpoint: %s (model '%s', epoch %lld)\n", path.c_str(),
+              info.model.c_str(), static_cast<long long>(info.epoch));
+  std::printf("test samples: %lld\n", static_cast<long long>(r.samples));
+  std::printf("test top-1 error: %.2f%%\n", r.top1Err);
+  std::printf("test top-5 error: %.2f%%\n", r.top5Err);
+  std::printf("test loss: %.6f\n", r.loss);
+  return 0;
+}
+
+} // namespace
+
+int runTrainer(int argc, char **argv, CompiledModel &model) {
+  const std::string program = programName(argc, argv);
+  TrainerOptions options;
+  std::string error;
+  if (!parseFlags(argc, argv, options, error)) {
+    std::fprintf(stderr, "%s: error: %s\n%s", program.c_str(), error.c_str(),
+                 usage(program).c_str());
+    return 2;
+  }
+  if (options.help) {
+    std::printf("%s", usage(program).c_str());
+    return 0;
+  }
+  if (options.batch && *options.batch != model.batch()) {
+    std::fprintf(stderr,
+                 "%s: error: --batch %lld does not match batch %lld, which "
+                 "model '%s' was built for; rebuild with `cardinal build %s "
+                 "--batch %lld`\n",
+                 program.c_str(), static_cast<long long>(*options.batch),
+                 static_cast<long long>(model.batch()), model.name().c_str(),
+                 model.name().c_str(), static_cast<long long>(*options.batch));
+    return 2;
+  }
+  if (!options.checkpointFile.empty() && options.command != "eval") {
+    // Training always reads and writes DIR/last.safetensors; silently
+    // ignoring a file the user named would be worse than refusing.
+    std::fprintf(stderr,
+                 "%s: error: --checkpoint is for eval; %s uses "
+                 "--checkpoint-dir DIR (DIR/last.safetensors)\n",
+                 program.c_str(), options.command.c_str());
+    return 2;
+  }
+  if (options.command == "export") {
+    std::fprintf(stderr, "%s: error: export is not implemented yet\n",
+                 program.c_str());
+    return 2;
+  }
+  try {
+    if (options.command == "info")
+      return printInfo(model);
+    setNumThreads(options.threads);
+    if (options.command == "eval")
+      return runEval(options, model);
+    return runTrain(options, model);
+  } catch (const std::exception &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    return 1;
+  }
+}
+
+} // namespace cardinal::rt
