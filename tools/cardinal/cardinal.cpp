@@ -8,7 +8,9 @@
 // compile, parse or verify), 2 usage errors (unknown command, flag or model).
 //
 //===----------------------------------------------------------------------===//
+#include "tools/cardinal/Args.h"
 #include "tools/cardinal/AtomicFile.h"
+#include "tools/cardinal/EquivCommand.h"
 #include "tools/cardinal/LoadModel.h"
 
 #include "models/Zoo.h"
@@ -32,6 +34,14 @@ commands:
   build MODEL --emit=mlir [-o FILE]   compile MODEL to the nn dialect
   stats MODEL [--json]                parameters and multiply-adds per stage
                                       (the paper's Table 1) and totals
+  equiv MODEL [--block NAME] [--json] [--dot DIR] [--no-check]
+                                      forms (a), (b), (c) of every block: counts,
+                                      a rewrite certificate, exact GF(2^61-1)
+                                      and float checks
+  equiv MODEL --check-certificate FILE
+                                      replay a certificate (equiv --json output)
+  equiv A.mlir B.mlir                 are two graphs the same function?
+                                      (exit 0 yes, 1 no, with a counterexample)
   models                              list the built-in models
   help                                print this text
 
@@ -48,14 +58,7 @@ model options (built-in models and model files):
 exit codes: 0 success, 1 bad input, 2 usage error
 )";
 
-struct Args {
-  std::string command;
-  std::string model;
-  std::string emit;
-  std::string output = "-";
-  bool json = false;
-  dsl::ModelOptions options;
-};
+
 
 int usageError(const std::string &message) {
   llvm::errs() << "error: " << message << "\n"
@@ -106,6 +109,17 @@ int parseArgs(int argc, char **argv, Args &args) {
     } else if (a == "-o" || a == "--output") {
       if (!next(args.output))
         return usageError(a + " needs a file name");
+    } else if (a == "--block") {
+      if (!next(args.block))
+        return usageError("--block needs a block name (e.g. stage2.block0)");
+    } else if (a == "--dot") {
+      if (!next(args.dotDir))
+        return usageError("--dot needs a directory");
+    } else if (a == "--check-certificate") {
+      if (!next(args.certificate))
+        return usageError("--check-certificate needs a file");
+    } else if (a == "--no-check" && !hasInline) {
+      args.noCheck = true;
     } else if (a == "--model") {
       if (!next(args.model))
         return usageError("--model needs a name");
@@ -126,6 +140,8 @@ int parseArgs(int argc, char **argv, Args &args) {
                         args.command + "'");
     } else if (args.model.empty()) {
       args.model = a;
+    } else if (args.second.empty() && args.command == "equiv") {
+      args.second = a;
     } else {
       return usageError("unexpected argument '" + a + "'");
     }
@@ -204,5 +220,7 @@ int main(int argc, char **argv) {
     return commandStats(args, argv[0]);
   if (command == "models")
     return commandModels();
+  if (command == "equiv")
+    return commandEquiv(args, argv[0]);
   return usageError("unknown command '" + command + "'");
 }

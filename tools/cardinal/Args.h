@@ -1,0 +1,26 @@
+//===- Args.h - parsed command line of the cardinal driver ----------------===//
+#ifndef CARDINAL_TOOLS_ARGS_H
+#define CARDINAL_TOOLS_ARGS_H
+
+#include "frontend/DSL.h"
+
+#include <string>
+
+namespace cardinal {
+
+struct Args {
+  std::string command;
+  std::string model;
+  std::string second;   // equiv A.mlir B.mlir
+  std::string emit;
+  std::string output = "-";
+  bool json = false;
+  // equiv
+  std::string block, dotDir, certificate;
+  bool noCheck = false;
+  dsl::ModelOptions options;
+};
+
+} // namespace cardinal
+
+#endif
