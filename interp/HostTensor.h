@@ -33,6 +33,7 @@ struct HostTensor {
   bool operator==(const HostTensor &o) const {
     return shape == o.shape && data == o.data;
   }
+  bool operator!=(const HostTensor &o) const { return !(*this == o); }
 };
 
 /// Named parameters and state (nn.param / nn.state names) or inputs.
