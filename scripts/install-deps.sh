@@ -9,7 +9,7 @@ PACKAGES=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libjpeg62-turbo-dev libopenblas-dev
   openmpi-bin libopenmpi-dev
-  python3 python3-numpy python3-sklearn
+  python3 python3-numpy python3-sklearn python3-torch
 )
 
 missing=()

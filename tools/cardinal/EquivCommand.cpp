@@ -5,6 +5,7 @@
 
 #include "passes/FormRecognition.h"
 #include "passes/ParamMap.h"
+#include "interp/ParamSpecs.h"
 #include "proof/Equiv.h"
 
 #include "ir/NNDialect.h"
@@ -17,6 +18,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
+#include <set>
 
 using namespace mlir;
 
@@ -64,11 +66,34 @@ int compareGraphs(const Args &args, const char *argv0, MLIRContext &context) {
                  << args.second << ": " << signature(fb) << "\n";
     return kUsage;
   }
-  // A conversion records how its output's parameters come from its input's.
+  // A conversion records how its output's parameters come from its input's;
+  // use that map when it reads exactly the first graph's parameters.
+  std::set<std::string> namesA, namesB;
+  for (const auto &s : interp::paramSpecs(fa))
+    namesA.insert(s.name);
+  for (const auto &s : interp::paramSpecs(fb))
+    namesB.insert(s.name);
   std::optional<ParamMap> map;
   auto recorded = getModuleParamMap(*b);
-  if (succeeded(recorded) && *recorded)
-    map = **recorded;
+  if (succeeded(recorded) && *recorded) {
+    bool readsA = true;
+    for (const ParamMapEntry &e : (*recorded)->entries)
+      for (const Piece &p : e.pieces)
+        readsA &= namesA.count(p.source) > 0;
+    if (readsA)
+      map = **recorded;
+  }
+  if (!map && namesA != namesB) {
+    int onlyA = 0, onlyB = 0;
+    for (const std::string &n : namesA)
+      onlyA += !namesB.count(n);
+    for (const std::string &n : namesB)
+      onlyB += !namesA.count(n);
+    llvm::outs() << "note: the graphs read different parameters (" << onlyA
+                 << " only in the first, " << onlyB
+                 << " only in the second) and no recorded nn.param_map relates "
+                    "them; those get independent values\n";
+  }
   proof::CheckOptions options;
   proof::ExactVerdict v =
       proof::checkGraphs(fa, fb, map ? &*map : nullptr, options);
