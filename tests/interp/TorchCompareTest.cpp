@@ -1,8 +1,9 @@
 //===- TorchCompareTest.cpp - one block forward vs PyTorch, float64 -------===//
 //
-// Form (c) of a block with BN in training mode (conv, grouped conv, BN
-// train, ReLU, projection shortcut) against torch.nn.functional, through
-// torch_block.py. Debian's python3-torch lives in /usr/bin/python3's path;
+// A block with BN in training mode (conv, grouped conv, BN train, ReLU,
+// projection shortcut) in each of the paper's forms (a), (b), (c), against
+// the same form written in torch.nn.functional (torch_block.py), with the
+// same weights. Debian's python3-torch lives in /usr/bin/python3's path;
 // where it is not installed the test skips with a message.
 //
 //===----------------------------------------------------------------------===//
@@ -50,7 +51,9 @@ bool readTensor(const std::string &path, HostTensor<double> &t) {
   return true;
 }
 
-TEST(TorchCompareTest, GroupedConvBlockWithTrainingBatchNorm) {
+class TorchCompareTest : public ::testing::TestWithParam<Form> {};
+
+TEST_P(TorchCompareTest, BlockWithTrainingBatchNorm) {
   if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "PyTorch is not importable by /usr/bin/python3 "
                     "(Debian python3-torch not installed): skipping the "
@@ -60,7 +63,9 @@ TEST(TorchCompareTest, GroupedConvBlockWithTrainingBatchNorm) {
   c.training = true;
   c.stride = 2;
   c.width = 16; // projection shortcut
-  Module m = blockModule(c, Form::C);
+  const Form form = GetParam();
+  const char *letter = form == Form::A ? "a" : form == Form::B ? "b" : "c";
+  Module m = blockModule(c, form);
   ASSERT_TRUE(m);
   TensorMap<double> params = interp::randomParams<double>(m.func(), 11);
   TensorMap<double> inputs = interp::randomInputs<double>(m.func(), 12);
@@ -79,14 +84,18 @@ TEST(TorchCompareTest, GroupedConvBlockWithTrainingBatchNorm) {
   }
   std::ostringstream cmd;
   cmd << "/usr/bin/python3 " << CARDINAL_INTERP_TEST_DIR << "/torch_block.py "
-      << tensors << ' ' << out << ' ' << c.C << ' ' << c.stride;
+      << tensors << ' ' << out << ' ' << c.C << ' ' << c.stride << ' '
+      << letter;
   ASSERT_EQ(std::system(cmd.str().c_str()), 0) << cmd.str();
   HostTensor<double> theirs;
   ASSERT_TRUE(readTensor(out, theirs)) << "could not read " << out;
   double delta = maxAbsDiff((*ours)[0], theirs);
-  EXPECT_LE(delta, 1e-10);
+  EXPECT_LE(delta, 1e-10) << "form (" << letter << ")";
   std::remove(tensors.c_str());
   std::remove(out.c_str());
 }
+
+INSTANTIATE_TEST_SUITE_P(Forms, TorchCompareTest,
+                         ::testing::Values(Form::A, Form::B, Form::C));
 
 } // namespace
