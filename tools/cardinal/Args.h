@@ -18,6 +18,11 @@ struct Args {
   // equiv
   std::string block, dotDir, certificate;
   bool noCheck = false;
+  // build
+  std::string target = "cpu";
+  double momentum = 0.9, weightDecay = 1e-4, lr = 0.1;
+  bool noBnDecay = false;
+  bool outputGiven = false;
   dsl::ModelOptions options;
 };
 

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/cardinal/Args.h"
 #include "tools/cardinal/AtomicFile.h"
+#include "tools/cardinal/BuildCommand.h"
 #include "tools/cardinal/EquivCommand.h"
 #include "tools/cardinal/LoadModel.h"
 
@@ -31,7 +32,10 @@ namespace {
 const char *kUsageText = R"(usage: cardinal <command> [options]
 
 commands:
-  build MODEL --emit=mlir [-o FILE]   compile MODEL to the nn dialect
+  build MODEL [-o trainer]            compile MODEL to a trainer binary
+        [--target cpu] [--batch N] [--lr X] [--momentum X] [--wd X]
+        [--no-bn-decay] [--emit=mlir|train-mlir|plan|cpp]
+                                      (--emit stops at a stage and prints it)
   stats MODEL [--json]                parameters and multiply-adds per stage
                                       (the paper's Table 1) and totals
   equiv MODEL [--block NAME] [--json] [--dot DIR] [--no-check]
@@ -109,6 +113,20 @@ int parseArgs(int argc, char **argv, Args &args) {
     } else if (a == "-o" || a == "--output") {
       if (!next(args.output))
         return usageError(a + " needs a file name");
+      args.outputGiven = true;
+    } else if (a == "--target") {
+      if (!next(args.target))
+        return usageError("--target needs cpu");
+    } else if (a == "--momentum" || a == "--wd" || a == "--lr") {
+      std::string v;
+      char *end = nullptr;
+      double x = next(v) ? std::strtod(v.c_str(), &end) : -1;
+      if (v.empty() || *end || !(x >= 0))
+        return usageError(a + " needs a non-negative number");
+      (a == "--momentum" ? args.momentum : a == "--wd" ? args.weightDecay
+                                                        : args.lr) = x;
+    } else if (a == "--no-bn-decay" && !hasInline) {
+      args.noBnDecay = true;
     } else if (a == "--block") {
       if (!next(args.block))
         return usageError("--block needs a block name (e.g. stage2.block0)");
@@ -145,30 +163,6 @@ int parseArgs(int argc, char **argv, Args &args) {
     } else {
       return usageError("unexpected argument '" + a + "'");
     }
-  }
-  return kOk;
-}
-
-int commandBuild(const Args &args, const char *argv0) {
-  if (args.model.empty())
-    return usageError("build needs a MODEL");
-  if (args.emit.empty())
-    return usageError("trainer binaries are not generated yet; use "
-                      "--emit=mlir to stop at the nn dialect");
-  if (args.emit != "mlir")
-    return usageError("unknown --emit stage '" + args.emit +
-                      "' (available: mlir)");
-  mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (int rc = loadModel(args.model, args.options, argv0, context, module))
-    return rc;
-  std::string text, error;
-  llvm::raw_string_ostream os(text);
-  module->print(os);
-  os.flush();
-  if (!writeFileAtomically(args.output, text, error)) {
-    llvm::errs() << "error: " << error << "\n";
-    return kBadInput;
   }
   return kOk;
 }

@@ -1,0 +1,331 @@
+//===- CppEmitter.cpp - print kernel plans as a C++ trainer ----------------===//
+//
+// Every call becomes one line of shape-specialized C++ (shapes are brace-
+// initialized constants), arena buffers are `arena + offset` pointers and
+// persistent tensors are members. The runtime headers are known here only
+// as text, as DESIGN §1 requires.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/CppEmitter.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace cardinal::codegen {
+
+namespace {
+
+// C++ identifier for a persistent tensor: t_<sanitized name>.
+std::string member(const std::string &name) {
+  std::string id = "t_";
+  for (char c : name)
+    id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return id;
+}
+
+std::string floatLit(double v) { return fmt::format("{:.9g}f", v); }
+
+class FunctionEmitter {
+public:
+  FunctionEmitter(std::ostringstream &os, const std::string &arena)
+      : os(os), arena(arena) {}
+
+  std::string ptr(const Buffer &b, const char *type = "float") {
+    switch (b.kind) {
+    case Buffer::Kind::Arena:
+      return fmt::format("reinterpret_cast<{} *>({} + {})", type, arena,
+                         b.offset);
+    case Buffer::Kind::Persistent:
+      return member(b.name) + ".data()";
+    case Buffer::Kind::Images:
+      return "images";
+    case Buffer::Kind::Labels:
+      return "labels";
+    }
+    return "nullptr";
+  }
+
+  static std::string act(const std::vector<int64_t> &s) {
+    int64_t h = s.size() > 2 ? s[2] : 1, w = s.size() > 3 ? s[3] : 1;
+    return fmt::format("ActShape{{{}, {}, {}, {}}}", s[0], s[1], h, w);
+  }
+
+  // ConvShape fields in declaration order (runtime/kernels/Shapes.h).
+  static std::string conv(const std::vector<int64_t> &in,
+                          const std::vector<int64_t> &weight,
+                          const std::vector<int64_t> &out, const KernelCall &c) {
+    return fmt::format(
+        "ConvShape{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+        "{}, {}}}",
+        in[0], in[1], in[2], in[3], weight[0], weight[2], weight[3],
+        c.ints.at("stride_h"), c.ints.at("stride_w"), c.ints.at("pad_h"),
+        c.ints.at("pad_w"), c.ints.at("dilation_h"), c.ints.at("dilation_w"),
+        c.ints.at("groups"), out[2], out[3]);
+  }
+
+  void emit(const KernelCall &c, int index) {
+    os << fmt::format("    // {}: {}\n", index, c.origin);
+    const auto &in = c.inputs;
+    const auto &out = c.outputs;
+    const std::string &k = c.kernel;
+    if (k == "conv2d_forward") {
+      os << fmt::format("    conv2dForward<float>({}, {}, {}, {}, {});\n",
+                        conv(in[0].shape, in[1].shape, out[0].shape, c),
+                        ptr(in[0]), ptr(in[1]),
+                        in.size() > 2 ? ptr(in[2]) : "nullptr", ptr(out[0]));
+    } else if (k == "conv2d_backward_data") {
+      os << fmt::format("    conv2dBackwardData<float>({}, {}, {}, {});\n",
+                        conv(out[0].shape, in[1].shape, in[0].shape, c),
+                        ptr(in[0]), ptr(in[1]), ptr(out[0]));
+    } else if (k == "conv2d_backward_weight") {
+      os << fmt::format("    conv2dBackwardWeight<float>({}, {}, {}, {}, nullptr);\n",
+                        conv(in[0].shape, out[0].shape, in[1].shape, c),
+                        ptr(in[0]), ptr(in[1]), ptr(out[0]));
+    } else if (k == "bias_grad") {
+      const auto &s = in[0].shape;
+      int64_t hw = s.size() > 2 ? s[2] * s[3] : 1;
+      os << fmt::format("    biasGrad({}, {}, {}, {}, {});\n", s[0], s[1], hw,
+                        ptr(in[0]), ptr(out[0]));
+    } else if (k == "batch_norm_train") {
+      const std::string &bn = c.names.at("bn");
+      os << fmt::format(
+          "    batchNormForwardTrain<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {});\n",
+          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]),
+          floatLit(c.reals.at("eps")), floatLit(c.reals.at("momentum")),
+          ptr(out[0]), member(bn + ".saved_mean") + ".data()",
+          member(bn + ".saved_invstd") + ".data()", ptr(in[3]), ptr(in[4]));
+    } else if (k == "batch_norm_eval") {
+      os << fmt::format(
+          "    batchNormForwardEval<float>({}, {}, {}, {}, {}, {}, {}, {});\n",
+          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(in[3]),
+          ptr(in[4]), floatLit(c.reals.at("eps")), ptr(out[0]));
+    } else if (k == "batch_norm_backward") {
+      const std::string &bn = c.names.at("bn");
+      os << fmt::format(
+          "    batchNormBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {});\n",
+          act(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]),
+          member(bn + ".saved_mean") + ".data()",
+          member(bn + ".saved_invstd") + ".data()", ptr(out[0]), ptr(out[1]),
+          ptr(out[2]));
+    } else if (k == "relu_forward") {
+      os << fmt::format("    reluForward<float>({}, {}, {});\n",
+                        in[0].elements(), ptr(in[0]), ptr(out[0]));
+    } else if (k == "relu_backward") {
+      os << fmt::format("    reluBackward<float>({}, {}, {}, {});\n",
+                        in[0].elements(), ptr(in[1]), ptr(in[0]), ptr(out[0]));
+    } else if (k == "add") {
+      os << fmt::format("    add<float>({}, {}, {}, {});\n", in[0].elements(),
+                        ptr(in[0]), ptr(in[1]), ptr(out[0]));
+    } else if (k == "concat") {
+      if (c.ints.at("axis") != 1)
+        throw std::runtime_error("C++ emitter: concat only along channels");
+      const auto &s = out[0].shape;
+      int64_t hw = s.size() > 2 ? s[2] * s[3] : 1;
+      std::string ptrs, chans;
+      for (size_t i = 0; i < in.size(); ++i) {
+        ptrs += (i ? ", " : "") + ptr(in[i]);
+        chans += (i ? ", " : "") + std::to_string(in[i].shape[1]);
+      }
+      os << fmt::format("    {{\n      const float *parts[] = {{{}}};\n"
+                        "      const int64_t channels[] = {{{}}};\n"
+                        "      concatChannelsForward<float>({}, {}, {}, parts, "
+                        "channels, {});\n    }}\n",
+                        ptrs, chans, s[0], hw, in.size(), ptr(out[0]));
+    } else if (k == "slice" || k == "slice_backward") {
+      if (c.ints.at("axis") != 1)
+        throw std::runtime_error("C++ emitter: slice only along channels");
+      const auto &whole = k == "slice" ? in[0].shape : out[0].shape;
+      const auto &part = k == "slice" ? out[0].shape : in[0].shape;
+      int64_t hw = whole.size() > 2 ? whole[2] * whole[3] : 1;
+      os << fmt::format("    slice{}<float>({}, {}, {}, {}, {}, {}, {});\n",
+                        k == "slice" ? "ChannelsForward" : "ChannelsBackward",
+                        whole[0], whole[1], hw, c.ints.at("start"), part[1],
+                        ptr(in[0]), ptr(out[0]));
+    } else if (k == "max_pool_forward" || k == "max_pool_backward") {
+      const auto &x = k == "max_pool_forward" ? in[0].shape : in[1].shape;
+      std::string shape = fmt::format(
+          "PoolShape::make({}, {}, {}, {}, {}, {}, {})", x[0], x[1], x[2], x[3],
+          c.ints.at("kernel"), c.ints.at("stride"), c.ints.at("pad"));
+      if (k == "max_pool_forward")
+        os << fmt::format("    maxPool2dForward<float>({}, {}, {}, nullptr);\n",
+                          shape, ptr(in[0]), ptr(out[0]));
+      else
+        os << fmt::format(
+            "    maxPool2dBackwardRecompute<float>({}, {}, {}, {});\n", shape,
+            ptr(in[1]), ptr(in[0]), ptr(out[0]));
+    } else if (k == "global_avg_pool_forward") {
+      os << fmt::format("    globalAvgPoolForward<float>({}, {}, {});\n",
+                        act(in[0].shape), ptr(in[0]), ptr(out[0]));
+    } else if (k == "global_avg_pool_backward") {
+      os << fmt::format("    globalAvgPoolBackward<float>({}, {}, {});\n",
+                        act(out[0].shape), ptr(in[0]), ptr(out[0]));
+    } else if (k == "linear_forward") {
+      os << fmt::format("    linearForward<float>(LinearShape{{{}, {}, {}}}, {}, "
+                        "{}, {}, {});\n",
+                        in[0].shape[0], in[0].shape[1], in[1].shape[0],
+                        ptr(in[0]), ptr(in[1]),
+                        in.size() > 2 ? ptr(in[2]) : "nullptr", ptr(out[0]));
+    } else if (k == "linear_backward_data") {
+      os << fmt::format("    linearBackward<float>(LinearShape{{{}, {}, {}}}, "
+                        "nullptr, {}, {}, {}, nullptr, nullptr);\n",
+                        in[0].shape[0], out[0].shape[1], in[0].shape[1],
+                        ptr(in[1]), ptr(in[0]), ptr(out[0]));
+    } else if (k == "linear_backward_weight") {
+      os << fmt::format("    linearBackward<float>(LinearShape{{{}, {}, {}}}, "
+                        "{}, nullptr, {}, nullptr, {}, nullptr);\n",
+                        in[0].shape[0], in[0].shape[1], in[1].shape[1],
+                        ptr(in[0]), ptr(in[1]), ptr(out[0]));
+    } else if (k == "softmax_cross_entropy") {
+      const auto &s = in[0].shape;
+      os << fmt::format("    *{} = softmaxCrossEntropyForward<float>({}, {}, "
+                        "{}, {}, nullptr);\n",
+                        ptr(out[0]), s[0], s[1], ptr(in[0]), ptr(in[1], "int32_t"));
+    } else if (k == "softmax_cross_entropy_backward") {
+      const auto &s = in[0].shape;
+      os << fmt::format("    softmaxCrossEntropyBackward<float>({}, {}, {}, {}, "
+                        "1.0f, {});\n",
+                        s[0], s[1], ptr(in[0]), ptr(in[1], "int32_t"),
+                        ptr(out[0]));
+    } else if (k == "sgd_update") {
+      os << fmt::format("    sgdUpdate<float>({}, {}, {}, {}, hyper.lr, "
+                        "hyper.momentum, {});\n",
+                        in[0].elements(), ptr(in[0]), ptr(in[1]),
+                        member(c.names.at("velocity")) + ".data()",
+                        c.reals.at("weight_decay_scale") > 0 ? "hyper.weightDecay"
+                                                              : "0.0f");
+    } else {
+      throw std::runtime_error("C++ emitter: no code for kernel '" + k + "'");
+    }
+  }
+
+private:
+  std::ostringstream &os;
+  std::string arena;
+};
+
+std::string shapeList(const std::vector<int64_t> &s) {
+  std::string out = "{";
+  for (size_t i = 0; i < s.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "}";
+}
+
+} // namespace
+
+std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
+                           const TrainerSpec &spec) {
+  if (train.imageShape.size() != 4 || train.results.size() < 2)
+    throw std::runtime_error("C++ emitter: the training plan needs an NCHW "
+                             "image input and (loss, logits) results");
+  if (predict.results.empty())
+    throw std::runtime_error("C++ emitter: the inference plan returns nothing");
+  const auto &img = train.imageShape;
+  int64_t classes = train.results[1].shape[1];
+
+  // Persistent tensors of both plans, each once, in first-use order.
+  std::vector<PersistentTensor> tensors;
+  std::set<std::string> seen;
+  for (const KernelPlan *p : {&train, &predict})
+    for (const PersistentTensor &t : p->tensors)
+      if (seen.insert(t.name).second)
+        tensors.push_back(t);
+
+  std::ostringstream os;
+  os << "// Generated by cardinal from model '" << spec.model
+     << "'. Do not edit: rebuild with `cardinal build`.\n"
+     << "// Training step: " << train.calls.size() << " kernel calls, arena "
+     << train.arenaBytes << " bytes; inference: " << predict.calls.size()
+     << " calls, arena " << predict.arenaBytes << " bytes.\n"
+     << "#include \"runtime/kernels/Kernels.h\"\n"
+     << "#include \"runtime/trainer/CompiledModel.h\"\n\n"
+     << "#include <cstdint>\n#include <cstring>\n#include <memory>\n"
+     << "#include <vector>\n\n"
+     << "namespace {\n\nusing namespace cardinal::rt;\n\n"
+     << "// Sum of dy over every axis but the channel one.\n"
+     << "void biasGrad(int64_t n, int64_t c, int64_t hw, const float *dy, "
+        "float *db) {\n"
+     << "  for (int64_t j = 0; j < c; ++j) {\n    double s = 0;\n"
+     << "    for (int64_t i = 0; i < n; ++i)\n"
+     << "      for (int64_t k = 0; k < hw; ++k)\n"
+     << "        s += dy[(i * c + j) * hw + k];\n"
+     << "    db[j] = static_cast<float>(s);\n  }\n}\n\n"
+     << "class GeneratedModel final : public CompiledModel {\npublic:\n"
+     << "  GeneratedModel()\n";
+  bool first = true;
+  for (const PersistentTensor &t : tensors) {
+    int64_t n = 1;
+    for (int64_t d : t.shape)
+      n *= d;
+    os << (first ? "      : " : "        ") << member(t.name) << "(" << n
+       << "),\n";
+    first = false;
+  }
+  os << (first ? "      : " : "        ") << "trainArena_("
+     << (train.arenaBytes + 63) / 64 * 64 << "), predictArena_("
+     << (predict.arenaBytes + 63) / 64 * 64 << ") {\n";
+  for (const PersistentTensor &t : tensors) {
+    if (t.kind == "scratch")
+      continue; // recomputed every step; not part of the model's state
+    std::string kind = t.kind == "param"   ? "Param"
+                       : t.kind == "state" ? "State"
+                                           : "Velocity";
+    os << fmt::format("    tensors_.push_back({{\"{}\", NamedTensor::Kind::{}, "
+                      "\"{}\", {}, {}.data()}});\n",
+                      t.name, kind, t.init, shapeList(t.shape), member(t.name));
+  }
+  os << "  }\n\n"
+     << "  std::string name() const override { return \"" << spec.model
+     << "\"; }\n"
+     << "  int64_t batch() const override { return " << img[0] << "; }\n"
+     << "  int64_t channels() const override { return " << img[1] << "; }\n"
+     << "  int64_t height() const override { return " << img[2] << "; }\n"
+     << "  int64_t width() const override { return " << img[3] << "; }\n"
+     << "  int64_t classes() const override { return " << classes << "; }\n"
+     << "  int64_t arenaBytes() const override { return " << train.arenaBytes
+     << "; }\n"
+     << "  std::vector<NamedTensor> &tensors() override { return tensors_; }\n"
+     << fmt::format("  StepHyper defaultHyper() const override {{ return "
+                    "{{{}, {}, {}}}; }}\n\n",
+                    floatLit(spec.lr), floatLit(spec.momentum),
+                    floatLit(spec.weightDecay));
+
+  os << "  StepStats trainStep(const float *images, const int32_t *labels,\n"
+     << "                      const StepHyper &hyper) override {\n"
+     << "    char *arena = trainArena_.data();\n";
+  FunctionEmitter trainEmitter(os, "arena");
+  for (size_t i = 0; i < train.calls.size(); ++i)
+    trainEmitter.emit(train.calls[i], i);
+  const Buffer &loss = train.results[0], &logits = train.results[1];
+  os << "    StepStats stats;\n"
+     << "    stats.loss = *" << trainEmitter.ptr(loss) << ";\n"
+     << fmt::format("    TopKCorrect hits = countTopKCorrect<float>({}, {}, {}, "
+                    "labels);\n",
+                    logits.shape[0], logits.shape[1], trainEmitter.ptr(logits))
+     << "    stats.correct1 = hits.top1;\n    stats.correct5 = hits.top5;\n"
+     << "    return stats;\n  }\n\n";
+
+  os << "  void predict(const float *images, float *logits) override {\n"
+     << "    char *arena = predictArena_.data();\n";
+  FunctionEmitter predictEmitter(os, "arena");
+  for (size_t i = 0; i < predict.calls.size(); ++i)
+    predictEmitter.emit(predict.calls[i], i);
+  const Buffer &out = predict.results[0];
+  os << fmt::format("    std::memcpy(logits, {}, sizeof(float) * {});\n",
+                    predictEmitter.ptr(out), out.elements())
+     << "  }\n\nprivate:\n";
+  for (const PersistentTensor &t : tensors)
+    os << "  std::vector<float> " << member(t.name) << "; // " << t.kind
+       << " " << t.name << "\n";
+  os << "  std::vector<char> trainArena_, predictArena_;\n"
+     << "  std::vector<NamedTensor> tensors_;\n};\n\n} // namespace\n\n"
+     << "std::unique_ptr<CompiledModel> cardinal::rt::createCompiledModel() {\n"
+     << "  return std::make_unique<GeneratedModel>();\n}\n";
+  return os.str();
+}
+
+} // namespace cardinal::codegen

@@ -1,0 +1,134 @@
+//===- BatchNorm.cpp ------------------------------------------------------===//
+
+#include "runtime/kernels/BatchNorm.h"
+#include "runtime/kernels/Parallel.h"
+
+#include <cmath>
+
+namespace cardinal::rt {
+
+template <typename T>
+void batchNormForwardTrain(const ActShape &s, const T *x, const T *scale,
+                           const T *shift, T eps, T momentum, T *y,
+                           T *saveMean, T *saveInvStd, T *runningMean,
+                           T *runningVar) {
+  const int64_t hw = s.hw(), count = s.n * hw;
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    double sum = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < hw; ++i)
+        sum += row[i];
+    }
+    const double mean = sum / count;
+    double sq = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t i = 0; i < hw; ++i) {
+        const double d = row[i] - mean;
+        sq += d * d;
+      }
+    }
+    const double var = sq / count;
+    const double invStd = 1.0 / std::sqrt(var + eps);
+    // (x - mean) * a + b rather than x * a + (b - mean * a): no cancellation
+    // when |mean| >> std.
+    const T meanT = static_cast<T>(mean);
+    const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
+    const T b = shift ? shift[c] : T(0);
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+      T *out = y + (n * s.c + c) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i)
+        out[i] = (row[i] - meanT) * a + b;
+    }
+    saveMean[c] = static_cast<T>(mean);
+    saveInvStd[c] = static_cast<T>(invStd);
+    if (runningMean && runningVar) {
+      const double unbiased = count > 1 ? sq / (count - 1) : var;
+      runningMean[c] =
+          static_cast<T>((1 - momentum) * runningMean[c] + momentum * mean);
+      runningVar[c] =
+          static_cast<T>((1 - momentum) * runningVar[c] + momentum * unbiased);
+    }
+  }
+}
+
+template <typename T>
+void batchNormForwardEval(const ActShape &s, const T *x, const T *scale,
+                          const T *shift, const T *runningMean,
+                          const T *runningVar, T eps, T *y) {
+  const int64_t hw = s.hw();
+#pragma omp parallel for collapse(2) schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c) {
+      const double invStd = 1.0 / std::sqrt((double)runningVar[c] + eps);
+      const T mean = runningMean[c];
+      const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
+      const T b = shift ? shift[c] : T(0);
+      const T *row = x + (n * s.c + c) * hw;
+      T *out = y + (n * s.c + c) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i)
+        out[i] = (row[i] - mean) * a + b;
+    }
+}
+
+template <typename T>
+void batchNormBackward(const ActShape &s, const T *x, const T *dy,
+                       const T *scale, const T *saveMean,
+                       const T *saveInvStd, T *dx, T *dscale, T *dshift) {
+  const int64_t hw = s.hw(), count = s.n * hw;
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const double mean = saveMean[c], invStd = saveInvStd[c];
+    double sumDy = 0, sumDyXmu = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+      const T *g = dy + (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sumDy, sumDyXmu)
+      for (int64_t i = 0; i < hw; ++i) {
+        sumDy += g[i];
+        sumDyXmu += g[i] * (row[i] - mean);
+      }
+    }
+    // dx = scale*invStd * (dy - mean(dy) - xhat * mean(dy * xhat))
+    //    = k * (dy - meanDy - (x - mean) * proj).
+    const double k = (scale ? scale[c] : 1.0) * invStd;
+    const T kT = static_cast<T>(k), meanT = static_cast<T>(mean);
+    const T meanDy = static_cast<T>(sumDy / count);
+    const T proj = static_cast<T>(sumDyXmu / count * invStd * invStd);
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+      const T *g = dy + (n * s.c + c) * hw;
+      T *out = dx + (n * s.c + c) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i)
+        out[i] = (g[i] - meanDy - (row[i] - meanT) * proj) * kT;
+    }
+    if (dscale)
+      dscale[c] = static_cast<T>(sumDyXmu * invStd);
+    if (dshift)
+      dshift[c] = static_cast<T>(sumDy);
+  }
+}
+
+#define CARDINAL_INSTANTIATE(T)                                                \
+  template void batchNormForwardTrain<T>(const ActShape &, const T *,         \
+                                         const T *, const T *, T, T, T *, T *, \
+                                         T *, T *, T *);                       \
+  template void batchNormForwardEval<T>(const ActShape &, const T *,          \
+                                        const T *, const T *, const T *,       \
+                                        const T *, T, T *);                    \
+  template void batchNormBackward<T>(const ActShape &, const T *, const T *,  \
+                                     const T *, const T *, const T *, T *,     \
+                                     T *, T *);
+CARDINAL_INSTANTIATE(float)
+CARDINAL_INSTANTIATE(double)
+#undef CARDINAL_INSTANTIATE
+
+} // namespace cardinal::rt

@@ -1,0 +1,183 @@
+//===- BuildCommand.cpp - `cardinal build` ---------------------------------===//
+#include "tools/cardinal/BuildCommand.h"
+#include "tools/cardinal/AtomicFile.h"
+#include "tools/cardinal/LoadModel.h"
+#include "tools/cardinal/ModelGenerator.h"
+#include "tools/cardinal/Config.h"
+
+#include "codegen/CppEmitter.h"
+#include "codegen/KernelPlan.h"
+#include "passes/Passes.h"
+#include "passes/training/TrainingPasses.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+
+using namespace mlir;
+
+namespace cardinal {
+
+namespace {
+
+int usage(const std::string &message) {
+  llvm::errs() << "error: " << message << "\nrun 'cardinal help' for usage\n";
+  return kUsage;
+}
+
+int runPipeline(ModuleOp module, const std::string &pipeline) {
+  PassManager pm(module.getContext());
+  std::string error;
+  llvm::raw_string_ostream es(error);
+  if (failed(parsePassPipeline(pipeline, pm, es))) {
+    llvm::errs() << "internal error: bad pipeline '" << pipeline
+                 << "': " << es.str() << "\n";
+    return kBadInput;
+  }
+  return succeeded(pm.run(module)) ? kOk : kBadInput;
+}
+
+func::FuncOp firstFunction(ModuleOp m) {
+  for (auto f : m.getOps<func::FuncOp>())
+    return f;
+  return {};
+}
+
+int write(const std::string &path, const std::string &text) {
+  std::string error;
+  if (writeFileAtomically(path, text, error))
+    return kOk;
+  llvm::errs() << "error: " << error << "\n";
+  return kBadInput;
+}
+
+std::string print(ModuleOp m) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  m.print(os);
+  return os.str();
+}
+
+// Compiles the generated trainer against the runtime; on failure keeps the
+// .cpp and says where it is.
+int compileTrainer(const std::string &source, const std::string &output,
+                   const char *argv0) {
+  FrontendPaths paths = findFrontend(argv0);
+  llvm::SmallString<128> dir;
+  if (llvm::sys::fs::createUniqueDirectory("cardinal-build", dir)) {
+    llvm::errs() << "error: cannot create a temporary directory\n";
+    return kBadInput;
+  }
+  std::string cpp = (dir + "/trainer.cpp").str();
+  if (int rc = write(cpp, source))
+    return rc;
+  const char *env = std::getenv("CXX");
+  std::string cxx = env && *env ? env : CARDINAL_CXX_COMPILER;
+  auto program = llvm::sys::findProgramByName(cxx);
+  if (!program) {
+    llvm::errs() << "error: cannot find the C++ compiler '" << cxx << "'\n";
+    return kBadInput;
+  }
+  std::string lib = paths.libraryDir;
+  std::vector<std::string> args = {
+      cxx, "-std=c++17", "-O2", "-fopenmp", "-I" + paths.includeDir, cpp,
+      lib + "/libCardinalTrainerMain.a", lib + "/libCardinalTrainer.a",
+      lib + "/libCardinalRuntimeData.a", lib + "/libCardinalRuntimeCheckpoint.a",
+      lib + "/libCardinalRuntimeKernels.a", "-lopenblas", "-lz", "-o", output};
+  llvm::SmallVector<llvm::StringRef> argv(args.begin(), args.end());
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0,
+                                     &error);
+  if (rc != 0) {
+    llvm::errs() << "error: compiling the generated trainer failed (a Cardinal "
+                    "bug); the source is kept at "
+                 << cpp << (error.empty() ? "" : ": " + error) << "\n";
+    return kBadInput;
+  }
+  llvm::sys::fs::remove_directories(dir);
+  return kOk;
+}
+
+} // namespace
+
+int commandBuild(const Args &args, const char *argv0) {
+  if (args.model.empty())
+    return usage("build needs a MODEL");
+  static const char *kStages[] = {"", "mlir", "train-mlir", "plan", "cpp"};
+  if (!llvm::is_contained(kStages, args.emit))
+    return usage("unknown --emit stage '" + args.emit +
+                 "' (available: mlir, train-mlir, plan, cpp)");
+  if (args.target != "cpu")
+    return usage("unknown --target '" + args.target +
+                 "' (available: cpu; the CUDA backend is not built yet)");
+  registerNNPasses();
+  registerNNTrainingPasses();
+
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+  if (int rc = loadModel(args.model, args.options, argv0, context, module))
+    return rc;
+  if (args.emit == "mlir")
+    return write(args.output, print(*module));
+
+  // Training step and inference, both from the same model.
+  OwningOpRef<ModuleOp> train = module->clone(), predict = module->clone();
+  std::string sgd = fmt::format("nn-sgd{{momentum={} weight-decay={} "
+                                "no-bn-decay={}}}",
+                                args.momentum, args.weightDecay,
+                                args.noBnDecay ? "true" : "false");
+  if (int rc = runPipeline(*train, "nn-lower-aggregate{form=c},"
+                                   "nn-attach-loss,nn-autodiff," + sgd +
+                                       ",nn-memory-plan"))
+    return rc;
+  if (args.emit == "train-mlir")
+    return write(args.output, print(*train));
+  if (int rc = runPipeline(*predict, "nn-lower-aggregate{form=c},"
+                                     "nn-memory-plan"))
+    return rc;
+
+  auto trainPlan = codegen::buildKernelPlan(firstFunction(*train));
+  auto predictPlan = codegen::buildKernelPlan(firstFunction(*predict));
+  if (failed(trainPlan) || failed(predictPlan))
+    return kBadInput;
+  if (args.emit == "plan")
+    return write(args.output, codegen::printKernelPlan(*trainPlan) + "\n" +
+                                  codegen::printKernelPlan(*predictPlan));
+
+  codegen::TrainerSpec spec;
+  spec.model = firstFunction(*module).getName().str();
+  spec.momentum = args.momentum;
+  spec.weightDecay = args.weightDecay;
+  spec.lr = args.lr;
+  std::string source;
+  try {
+    source = codegen::emitCpuTrainer(*trainPlan, *predictPlan, spec);
+  } catch (const std::exception &e) {
+    llvm::errs() << "error: " << e.what() << "\n";
+    return kBadInput;
+  }
+  if (args.emit == "cpp")
+    return write(args.output, source);
+
+  std::string output = args.outputGiven ? args.output : "trainer";
+  if (output == "-")
+    return usage("a trainer binary cannot go to stdout; give -o FILE");
+  auto f = firstFunction(*train);
+  int64_t arena = f->getAttrOfType<IntegerAttr>("nn.arena_bytes").getInt();
+  int64_t unplanned = f->getAttrOfType<IntegerAttr>("nn.unplanned_bytes").getInt();
+  llvm::outs() << fmt::format(
+      "cardinal: {} -> {} ({} kernel calls per step; peak activations + "
+      "gradients {:.1f} MiB, {:.1f} MiB without buffer reuse)\n",
+      spec.model, output, trainPlan->calls.size(), arena / 1048576.0,
+      unplanned / 1048576.0);
+  return compileTrainer(source, output, argv0);
+}
+
+} // namespace cardinal
