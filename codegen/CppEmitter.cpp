@@ -309,6 +309,17 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "    stats.correct1 = hits.top1;\n    stats.correct5 = hits.top5;\n"
      << "    return stats;\n  }\n\n";
 
+  os << "  std::vector<NamedTensor> gradients() override {\n"
+     << "    char *arena = trainArena_.data();\n"
+     << "    return {\n";
+  for (const KernelCall &c : train.calls)
+    if (c.kernel == "sgd_update")
+      os << fmt::format("        {{\"{}\", NamedTensor::Kind::Param, \"\", {}, "
+                        "{}}},\n",
+                        c.inputs[0].name, shapeList(c.inputs[0].shape),
+                        trainEmitter.ptr(c.inputs[1]));
+  os << "    };\n  }\n\n";
+
   os << "  void predict(const float *images, float *logits) override {\n"
      << "    char *arena = predictArena_.data();\n";
   FunctionEmitter predictEmitter(os, "arena");

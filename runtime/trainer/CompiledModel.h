@@ -75,6 +75,11 @@ public:
   virtual StepStats trainStep(const float *images, const int32_t *labels,
                               const StepHyper &hyper) = 0;
 
+  /// d(loss)/d(param) of the last trainStep (before its update), one entry
+  /// per parameter, pointing into the step's buffers: valid until the next
+  /// call. For tests and debugging (gradient dumps, oracles).
+  virtual std::vector<NamedTensor> gradients() { return {}; }
+
   /// Inference with BN running statistics: logits [batch, classes].
   virtual void predict(const float *images, float *logits) = 0;
 };
