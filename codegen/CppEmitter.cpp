@@ -208,6 +208,25 @@ private:
   std::string arena;
 };
 
+// The map as one C string literal, a line per target (see
+// runtime/trainer/Export.h): compiles fast even with thousands of entries.
+std::string formMapLiteral(const ParamMap &m) {
+  std::string text;
+  for (const ParamMapEntry &e : m.entries) {
+    std::string line = e.target + "\\t";
+    for (size_t i = 0; i < e.shape.size(); ++i)
+      line += (i ? "," : "") + std::to_string(e.shape[i]);
+    line += "\\t" + std::to_string(e.axis) + "\\t";
+    for (size_t i = 0; i < e.pieces.size(); ++i) {
+      const Piece &p = e.pieces[i];
+      line += fmt::format("{}{}:{}:{}:{}", i ? ";" : "", p.source, p.axis,
+                          p.start, p.size);
+    }
+    text += "    \"" + line + "\\n\"\n";
+  }
+  return text.empty() ? "    \"\"\n" : text;
+}
+
 std::string shapeList(const std::vector<int64_t> &s) {
   std::string out = "{";
   for (size_t i = 0; i < s.size(); ++i)
@@ -242,7 +261,8 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << train.arenaBytes << " bytes; inference: " << predict.calls.size()
      << " calls, arena " << predict.arenaBytes << " bytes.\n"
      << "#include \"runtime/kernels/Kernels.h\"\n"
-     << "#include \"runtime/trainer/CompiledModel.h\"\n\n"
+     << "#include \"runtime/trainer/CompiledModel.h\"\n"
+     << "#include \"runtime/trainer/Export.h\"\n\n"
      << "#include <cstdint>\n#include <cstring>\n#include <memory>\n"
      << "#include <vector>\n\n"
      << "namespace {\n\nusing namespace cardinal::rt;\n\n"
@@ -319,6 +339,14 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
                         c.inputs[0].name, shapeList(c.inputs[0].shape),
                         trainEmitter.ptr(c.inputs[1]));
   os << "    };\n  }\n\n";
+
+  os << "  std::vector<FormEntry> formMap(char form) const override {\n";
+  for (int f = 0; f < 3; ++f)
+    if (spec.formMaps[f])
+      os << fmt::format("    if (form == '{}')\n      return parseFormMap(\n{}"
+                        "      );\n",
+                        "abc"[f], formMapLiteral(*spec.formMaps[f]));
+  os << "    return {};\n  }\n\n";
 
   os << "  void predict(const float *images, float *logits) override {\n"
      << "    char *arena = predictArena_.data();\n";

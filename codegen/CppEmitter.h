@@ -3,6 +3,10 @@
 #define CARDINAL_CODEGEN_CPPEMITTER_H
 
 #include "codegen/KernelPlan.h"
+#include "passes/ParamMap.h"
+
+#include <array>
+#include <optional>
 
 #include <string>
 
@@ -13,6 +17,9 @@ struct TrainerSpec {
   float momentum = 0.9f;    // defaults of the compiled SGD update
   float weightDecay = 1e-4f;
   float lr = 0.1f;
+  /// Maps from the trained (form (c)) tensors to forms (a), (b), (c), for
+  /// `trainer export`; absent maps make export refuse that form.
+  std::array<std::optional<ParamMap>, 3> formMaps;
 };
 
 /// One C++ file defining a CompiledModel (runtime/trainer/CompiledModel.h):

@@ -40,6 +40,20 @@ struct StepStats {
   int64_t correct5 = 0;  // top-5 hits (classes < 5: top-k with k = classes)
 };
 
+/// How one tensor of another form of the model is made from the trained
+/// tensors: the concatenation along `axis` of slices of named sources (the
+/// parameter maps of the form conversions, compiled in by `cardinal build`).
+struct FormPiece {
+  std::string source;
+  int64_t axis = 0, start = 0, size = 0;
+};
+struct FormEntry {
+  std::string target;
+  std::vector<int64_t> shape;
+  int64_t axis = 0;
+  std::vector<FormPiece> pieces;
+};
+
 /// Optimizer settings of one step. The update rule is compiled in; these are
 /// its runtime operands (the schedule changes lr every epoch).
 struct StepHyper {
@@ -79,6 +93,10 @@ public:
   /// per parameter, pointing into the step's buffers: valid until the next
   /// call. For tests and debugging (gradient dumps, oracles).
   virtual std::vector<NamedTensor> gradients() { return {}; }
+
+  /// The map from the trained tensors (form (c)) to the parameters and BN
+  /// statistics of form 'a', 'b' or 'c'; empty if unknown.
+  virtual std::vector<FormEntry> formMap(char form) const { return {}; }
 
   /// Inference with BN running statistics: logits [batch, classes].
   virtual void predict(const float *images, float *logits) = 0;

@@ -74,7 +74,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       return !v.empty();
     });
   };
-  std::string dataText = "digits", scheduleError;
+  std::string dataText = "digits", scheduleError, formText = "c";
   std::optional<int64_t> threads, evalEvery;
   const std::map<std::string, std::pair<Setter, const char *>> valueFlags = {
       {"--data", {stringFlag(dataText), "a data spec"}},
@@ -107,6 +107,9 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       {"--checkpoint", {stringFlag(o.checkpointFile), "a file"}},
       {"--eval-every", {intFlag(evalEvery, 1), "an integer >= 1"}},
       {"--metrics", {stringFlag(o.metricsFile), "a file"}},
+      {"--output", {stringFlag(o.output), "a file"}},
+      {"-o", {stringFlag(o.output), "a file"}},
+      {"--form", {stringFlag(formText), "a, b or c"}},
   };
   const std::map<std::string, bool *> switches = {
       {"--resume", &o.resume}, {"--quiet", &o.quiet}, {"--help", &o.help},
@@ -161,6 +164,15 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       return false;
     }
   }
+  if (formText != "a" && formText != "b" && formText != "c") {
+    error = "--form " + formText + ": expected a, b or c";
+    return false;
+  }
+  o.form = formText[0];
+  if (o.command == "export" && o.output.empty()) {
+    error = "export needs -o FILE (the safetensors file to write)";
+    return false;
+  }
   if (!parseDataSpec(dataText, o.data, error))
     return false;
   if (o.schedule && o.warmup)
@@ -178,7 +190,9 @@ commands:
   train (default)        train, evaluating and checkpointing every epoch
   eval                   evaluate a checkpoint on the test set
   info                   print the model's name, shapes, batch and sizes
-  export                 (not implemented yet)
+  export --form a|b|c -o FILE
+                         the checkpoint's weights and BN statistics in the
+                         paper's form (a), (b) or (c), as safetensors
 
 flags:
   --data SPEC            digits[:FILE.csv.gz] (default) | synthetic[:N] | cifar:DIR

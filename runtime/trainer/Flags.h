@@ -34,6 +34,8 @@ struct TrainerOptions {
   int64_t evalEvery = 1; ///< evaluate every N epochs (and after the last)
   std::string metricsFile; ///< empty: <checkpointDir>/metrics.csv
   bool quiet = false;
+  char form = 'c';          ///< export: a | b | c
+  std::string output;       ///< export: the safetensors file to write
 };
 
 /// Epochs when neither the command line nor a checkpoint says.

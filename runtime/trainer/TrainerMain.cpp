@@ -5,6 +5,7 @@
 #include "runtime/kernels/Threads.h"
 #include "runtime/trainer/Checkpointing.h"
 #include "runtime/trainer/Evaluate.h"
+#include "runtime/trainer/Export.h"
 #include "runtime/trainer/Flags.h"
 #include "runtime/trainer/Train.h"
 
@@ -70,6 +71,21 @@ int runEval(const TrainerOptions &o, CompiledModel &model) {
   return 0;
 }
 
+// Loads the checkpoint (DIR/last.safetensors or --checkpoint) and writes
+// its weights in the requested form.
+int runExport(const TrainerOptions &o, CompiledModel &model) {
+  const std::string path =
+      o.checkpointFile.empty() ? checkpointPath(o) : o.checkpointFile;
+  const CheckpointInfo info = loadCheckpoint(path, model);
+  exportForm(model, o.form, o.output,
+             {{"model", model.name()},
+              {"epoch", std::to_string(info.epoch)},
+              {"source", path}});
+  std::printf("exported %s (epoch %lld) in form (%c) to %s\n", path.c_str(),
+              static_cast<long long>(info.epoch), o.form, o.output.c_str());
+  return 0;
+}
+
 } // namespace
 
 int runTrainer(int argc, char **argv, CompiledModel &model) {
@@ -95,7 +111,8 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
                  model.name().c_str(), static_cast<long long>(*options.batch));
     return 2;
   }
-  if (!options.checkpointFile.empty() && options.command != "eval") {
+  if (!options.checkpointFile.empty() && options.command != "eval" &&
+      options.command != "export") {
     // Training always reads and writes DIR/last.safetensors; silently
     // ignoring a file the user named would be worse than refusing.
     std::fprintf(stderr,
@@ -104,17 +121,14 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
                  program.c_str(), options.command.c_str());
     return 2;
   }
-  if (options.command == "export") {
-    std::fprintf(stderr, "%s: error: export is not implemented yet\n",
-                 program.c_str());
-    return 2;
-  }
   try {
     if (options.command == "info")
       return printInfo(model);
     setNumThreads(options.threads);
     if (options.command == "eval")
       return runEval(options, model);
+    if (options.command == "export")
+      return runExport(options, model);
     return runTrain(options, model);
   } catch (const std::exception &e) {
     std::fflush(stdout);

@@ -7,10 +7,12 @@
 
 #include "codegen/CppEmitter.h"
 #include "codegen/KernelPlan.h"
+#include "passes/FormRecognition.h"
 #include "passes/Passes.h"
 #include "passes/training/TrainingPasses.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -156,6 +158,18 @@ int commandBuild(const Args &args, const char *argv0) {
   spec.momentum = args.momentum;
   spec.weightDecay = args.weightDecay;
   spec.lr = args.lr;
+  // The trained tensors are form (c)'s; export converts them exactly.
+  OwningOpRef<ModuleOp> formC = module->clone();
+  if (runPipeline(*formC, "nn-lower-aggregate{form=c}") == kOk) {
+    const Form forms[3] = {Form::A, Form::B, Form::C};
+    for (int f = 0; f < 3; ++f) {
+      OwningOpRef<ModuleOp> copy = formC->clone();
+      ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+      auto map = convertForms(*copy, forms[f]);
+      if (succeeded(map))
+        spec.formMaps[f] = std::move(*map);
+    }
+  }
   std::string source;
   try {
     source = codegen::emitCpuTrainer(*trainPlan, *predictPlan, spec);
