@@ -84,6 +84,10 @@ std::vector<ZooEntry> makeZoo() {
                     cifar29(8, 64)));
   z.push_back(entry("resnext29_16x64d", "ResNeXt-29 (16x64d), CIFAR",
                     cifar29(16, 64)));
+  z.push_back(entry("resnext29_4x16d",
+                    "ResNeXt-29 (4x16d), CIFAR; small enough for CPU "
+                    "benchmarks",
+                    cifar29(4, 16)));
   z.push_back(entry("resnext_small",
                     "small CIFAR-style ResNeXt (C=4, d=4, 1 block/stage) "
                     "for CPU tests",

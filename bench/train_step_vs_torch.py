@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Train-step time of a CIFAR ResNeXt-29: Cardinal's compiled CPU trainer vs
+PyTorch (Debian's 1.13, channels_last), side by side in one run.
+
+    bench/train_step_vs_torch.py [--build build] [--model resnext29_4x16d]
+        [--batch 32] [--steps 6] [--repeats 3] [--threads 1,2]
+
+Both train the same architecture (conv bias-free, BN in training mode,
+grouped 3x3 convs, SGD with momentum 0.9 and weight decay) on random 32x32
+inputs. Runs are interleaved (Cardinal, PyTorch, Cardinal, ...) because
+timing on small VMs drifts; the table reports medians and the ratio
+PyTorch time / Cardinal time (> 1: Cardinal is faster).
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+WIDTHS = {"resnext29_4x16d": (4, 16), "resnext29_8x64d": (8, 64)}
+
+
+class Block(nn.Module):
+    def __init__(self, win, wout, C, d, stride):
+        super().__init__()
+        cd = C * d
+        self.conv1 = nn.Conv2d(win, cd, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cd)
+        self.conv2 = nn.Conv2d(cd, cd, 3, stride, 1, groups=C, bias=False)
+        self.bn2 = nn.BatchNorm2d(cd)
+        self.conv3 = nn.Conv2d(cd, wout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(wout)
+        self.short = None
+        if stride != 1 or win != wout:
+            self.short = nn.Sequential(nn.Conv2d(win, wout, 1, stride, bias=False),
+                                       nn.BatchNorm2d(wout))
+
+    def forward(self, x):
+        t = F.relu(self.bn1(self.conv1(x)))
+        t = F.relu(self.bn2(self.conv2(t)))
+        t = self.bn3(self.conv3(t))
+        return F.relu(t + (self.short(x) if self.short else x))
+
+
+class ResNeXt29(nn.Module):
+    """The zoo's resnext29_CxDd (models/Zoo.cpp): stem 3x3/64, three stages of
+    three blocks, widths 256/512/1024, d doubling per stage, fc."""
+
+    def __init__(self, C, d, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(64), nn.ReLU())
+        blocks, win = [], 64
+        for s, w in enumerate([256, 512, 1024]):
+            for b in range(3):
+                blocks.append(Block(win, w, C, d * 2 ** s, 2 if (b == 0 and s) else 1))
+                win = w
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(1024, classes)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def torch_step_seconds(model_name, batch, steps, threads):
+    torch.set_num_threads(threads)
+    C, d = WIDTHS[model_name]
+    model = ResNeXt29(C, d).to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
+                          weight_decay=1e-4)
+    x = torch.randn(batch, 3, 32, 32).to(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    step()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
+
+
+def cardinal_step_seconds(trainer, batch, steps, threads):
+    with tempfile.TemporaryDirectory() as ckpt:
+        out = subprocess.run(
+            [trainer, "train", "--data", "synthetic:%d" % (batch * (steps + 1)),
+             "--epochs", "1", "--threads", str(threads), "--checkpoint-dir",
+             ckpt, "--schedule", "constant"],
+            check=True, capture_output=True, text=True).stdout
+    m = re.search(r"(\d+) img/s", out)
+    if not m:
+        sys.exit("cannot find img/s in the trainer's output:\n" + out)
+    return batch / float(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--model", default="resnext29_4x16d", choices=WIDTHS)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    a = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="cardinal-bench-")
+    trainer = os.path.join(work, "trainer")
+    subprocess.run([os.path.join(a.build, "bin", "cardinal"), "build", a.model,
+                    "--batch", str(a.batch), "-o", trainer], check=True)
+    print("%s, batch %d, 32x32, %d timed steps, median of %d interleaved runs"
+          % (a.model, a.batch, a.steps, a.repeats))
+    print("%-8s %14s %14s %10s" % ("threads", "cardinal s/step", "torch s/step",
+                                   "torch/card"))
+    for threads in [int(t) for t in a.threads.split(",")]:
+        ours, theirs = [], []
+        for _ in range(a.repeats):
+            ours.append(cardinal_step_seconds(trainer, a.batch, a.steps, threads))
+            theirs.append(torch_step_seconds(a.model, a.batch, a.steps, threads))
+        o, t = statistics.median(ours), statistics.median(theirs)
+        print("%-8d %14.3f %14.3f %10.2f" % (threads, o, t, t / o))
+
+
+if __name__ == "__main__":
+    main()
