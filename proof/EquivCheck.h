@@ -22,7 +22,7 @@ namespace cardinal::proof {
 
 struct CheckOptions {
   int64_t batch = 2;
-  int64_t spatial = 5; // checks run at min(this, the graph's own size)
+  int64_t spatial = 3; // checks run at min(this, the graph's own size)
   uint64_t seed = 1;
 };
 
