@@ -318,8 +318,16 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "                      const StepHyper &hyper) override {\n"
      << "    char *arena = trainArena_.data();\n";
   FunctionEmitter trainEmitter(os, "arena");
-  for (size_t i = 0; i < train.calls.size(); ++i)
+  bool hooked = false;
+  for (size_t i = 0; i < train.calls.size(); ++i) {
+    if (!hooked && train.calls[i].kernel == "sgd_update") {
+      // Backward is complete: data parallelism reduces the gradients here.
+      os << "    if (gradientHook_) {\n      std::vector<NamedTensor> grads = "
+            "gradients();\n      gradientHook_(grads);\n    }\n";
+      hooked = true;
+    }
     trainEmitter.emit(train.calls[i], i);
+  }
   const Buffer &loss = train.results[0], &logits = train.results[1];
   os << "    StepStats stats;\n"
      << "    stats.loss = *" << trainEmitter.ptr(loss) << ";\n"

@@ -11,6 +11,7 @@
 #define CARDINAL_RUNTIME_TRAINER_COMPILEDMODEL_H
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,12 +95,21 @@ public:
   /// call. For tests and debugging (gradient dumps, oracles).
   virtual std::vector<NamedTensor> gradients() { return {}; }
 
+  /// Called inside trainStep once the backward pass is complete and before
+  /// any parameter is updated, with every gradient (as gradients()); data
+  /// parallelism all-reduces them here. Empty: no call.
+  using GradientHook = std::function<void(std::vector<NamedTensor> &)>;
+  void setGradientHook(GradientHook hook) { gradientHook_ = std::move(hook); }
+
   /// The map from the trained tensors (form (c)) to the parameters and BN
   /// statistics of form 'a', 'b' or 'c'; empty if unknown.
   virtual std::vector<FormEntry> formMap(char form) const { return {}; }
 
   /// Inference with BN running statistics: logits [batch, classes].
   virtual void predict(const float *images, float *logits) = 0;
+
+protected:
+  GradientHook gradientHook_;
 };
 
 /// Defined by the generated code.
