@@ -6,14 +6,21 @@
 // Beside each tensor we carry its GF channel labels (GF61 only) and a degree
 // bound (cheap, so for every T).
 //
+// The backward ops of --nn-autodiff (ir/NNGradOps.td) are evaluated in float
+// and double with GradKernels.h; nn.batch_norm_grad is the one op with
+// several results. In GF(2^61-1) they are reported as unsupported, as is
+// nn.sgd_update everywhere (a side effect on a parameter, not a value).
+//
 //===----------------------------------------------------------------------===//
 #include "interp/Interpreter.h"
 
 #include "interp/Degree.h"
 #include "interp/GFKernels.h"
+#include "interp/GradKernels.h"
 #include "interp/Kernels.h"
 #include "interp/ParamSpecs.h"
 #include "ir/NNDialect.h"
+#include "ir/NNGradOps.h"
 #include "ir/ShapeRules.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -71,12 +78,18 @@ public:
       }
       if (failed(checkOperands(op, env)))
         return failure();
-      FailureOr<Val<T>> r = evalOp(op, env);
-      if (failed(r) || failed(checkResultShape(op, r->t)))
+      FailureOr<std::vector<Val<T>>> rs = evalResults(op, env);
+      if (failed(rs))
         return failure();
-      if (trace)
-        trace->values.emplace_back(&op, r->t);
-      env[op.getResult(0)] = std::move(*r);
+      for (unsigned i = 0; i < op.getNumResults(); ++i)
+        if (failed(checkResultShape(op, i, (*rs)[i].t)))
+          return failure();
+      for (unsigned i = 0; i < op.getNumResults(); ++i) {
+        if (trace)
+          trace->values.emplace_back(&op, (*rs)[i].t);
+        if (!op.getResult(i).use_empty()) // e.g. batch_norm_grad's unused dx
+          env[op.getResult(i)] = std::move((*rs)[i]);
+      }
       for (mlir::Value v : op.getOperands())
         if (lastUser.lookup(v) == &op)
           env.erase(v);
@@ -103,8 +116,9 @@ private:
   }
 
   // Catches kernel/attribute disagreements before they propagate silently.
-  LogicalResult checkResultShape(Operation &op, const HostTensor<T> &t) {
-    std::vector<int64_t> declared = shapeOf(op.getResult(0));
+  LogicalResult checkResultShape(Operation &op, unsigned i,
+                                 const HostTensor<T> &t) {
+    std::vector<int64_t> declared = shapeOf(op.getResult(i));
     if (t.shape != declared)
       return op.emitError() << "interpreter computed shape "
                             << nn::formatShape(t.shape)
@@ -114,6 +128,25 @@ private:
   }
 
   const Val<T> &get(Env &env, mlir::Value v) { return env.find(v)->second; }
+
+  /// One value per result of `op` (exactly op.getNumResults() on success).
+  FailureOr<std::vector<Val<T>>> evalResults(Operation &op, Env &env) {
+    if (auto g = dyn_cast<nn::BatchNormGradOp>(op))
+      return evalBatchNormGrad(g, env);
+    if (op.getNumResults() != 1) { // nn.sgd_update, unknown ops
+      if (failed(evalOp(op, env))) // reports why
+        return failure();
+      return op.emitError() << "the reference interpreter does not support '"
+                            << op.getName() << "' with "
+                            << op.getNumResults() << " results";
+    }
+    FailureOr<Val<T>> r = evalOp(op, env);
+    if (failed(r))
+      return failure();
+    std::vector<Val<T>> rs;
+    rs.push_back(std::move(*r));
+    return rs;
+  }
 
   FailureOr<Val<T>> evalOp(Operation &op, Env &env) {
     return llvm::TypeSwitch<Operation *, FailureOr<Val<T>>>(&op)
@@ -142,6 +175,34 @@ private:
             [&](auto o) { return evalSoftmaxCrossEntropy(o, env); })
         .template Case<nn::AggregateOp>(
             [&](auto o) { return evalAggregate(o, env); })
+        // Backward ops (--nn-autodiff).
+        .template Case<nn::Conv2dGradInputOp>(
+            [&](auto o) { return evalConvGradInput(o, env); })
+        .template Case<nn::Conv2dGradWeightOp>(
+            [&](auto o) { return evalConvGradWeight(o, env); })
+        .template Case<nn::BiasGradOp>(
+            [&](auto o) { return evalBiasGrad(o, env); })
+        .template Case<nn::ReluGradOp>(
+            [&](auto o) { return evalReluGrad(o, env); })
+        .template Case<nn::SliceGradOp>(
+            [&](auto o) { return evalSliceGrad(o, env); })
+        .template Case<nn::MaxPool2dGradOp>(
+            [&](auto o) { return evalMaxPoolGrad(o, env); })
+        .template Case<nn::GlobalAvgPoolGradOp>(
+            [&](auto o) { return evalGlobalAvgPoolGrad(o, env); })
+        .template Case<nn::LinearGradInputOp>(
+            [&](auto o) { return evalLinearGradInput(o, env); })
+        .template Case<nn::LinearGradWeightOp>(
+            [&](auto o) { return evalLinearGradWeight(o, env); })
+        .template Case<nn::SoftmaxCrossEntropyGradOp>(
+            [&](auto o) { return evalSoftmaxCrossEntropyGrad(o, env); })
+        .template Case<nn::SgdUpdateOp>([&](auto o) -> FailureOr<Val<T>> {
+          return o->emitError()
+                 << "the reference interpreter does not support "
+                    "'nn.sgd_update' (an in-place update of a parameter, "
+                    "compiled into the trainer; evaluate the gradients "
+                    "before --nn-sgd)";
+        })
         .Default([&](Operation *o) -> FailureOr<Val<T>> {
           return o->emitError()
                  << "the reference interpreter does not support '"
@@ -341,9 +402,21 @@ private:
     } else {
       const Val<T> &logits = get(env, op.getLogits()),
                    &labels = get(env, op.getLabels());
-      const int64_t classes = logits.t.shape[1];
-      for (int64_t n = 0; n < labels.t.numel(); ++n) {
-        T l = labels.t.data[n];
+      if (failed(checkLabels(op, logits.t, labels.t)))
+        return failure();
+      // Not a polynomial: the degree bound is meaningless here.
+      return Val<T>{kernels::softmaxCrossEntropy(logits.t, labels.t), {},
+                    degree::kInfiniteDegree};
+    }
+  }
+
+  /// Labels must be integral class indices in [0, K) of NxK logits.
+  LogicalResult checkLabels(Operation *op, const HostTensor<T> &logits,
+                            const HostTensor<T> &labels) {
+    if constexpr (!kIsGF<T>) {
+      const int64_t classes = logits.shape[1];
+      for (int64_t n = 0; n < labels.numel(); ++n) {
+        T l = labels.data[n];
         if (!(l >= T(0) && l < T(classes) && std::floor(l) == l)) {
           std::ostringstream value; // "5", "2.5": shortest, not "5.0e+00"
           value << l;
@@ -352,9 +425,171 @@ private:
                  << ", not a class index in [0, " << classes << ")";
         }
       }
-      // Not a polynomial: the degree bound is meaningless here.
-      return Val<T>{kernels::softmaxCrossEntropy(logits.t, labels.t), {},
-                    degree::kInfiniteDegree};
+    }
+    return success();
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Backward ops: float / double only.
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult unsupportedInGF(Operation *op) {
+    return op->emitError() << "'" << op->getName()
+                           << "' is unsupported in GF(2^61-1): backward ops "
+                              "are evaluated in float and double only";
+  }
+
+  /// A float value with no GF labels; `degree` as the caller bounds it.
+  static Val<T> plain(HostTensor<T> t, uint64_t degree) {
+    return Val<T>{std::move(t), {}, degree};
+  }
+
+  static nn::Conv2dAttrs convAttrsOf(ArrayRef<int64_t> s, ArrayRef<int64_t> p,
+                                     ArrayRef<int64_t> d, int64_t g) {
+    nn::Conv2dAttrs a;
+    a.strides = vec(s);
+    a.padding = vec(p);
+    a.dilation = vec(d);
+    a.groups = g;
+    return a;
+  }
+
+  FailureOr<Val<T>> evalConvGradInput(nn::Conv2dGradInputOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput()),
+                   &w = get(env, op.getWeight());
+      auto a = convAttrsOf(op.getStrides(), op.getPadding(), op.getDilation(),
+                           static_cast<int64_t>(op.getGroups()));
+      return plain(kernels::conv2dGradInput(dy.t, w.t, a,
+                                            shapeOf(op.getResult())),
+                   degree::product(dy.degree, w.degree));
+    }
+  }
+
+  FailureOr<Val<T>> evalConvGradWeight(nn::Conv2dGradWeightOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &x = get(env, op.getInput()),
+                   &dy = get(env, op.getGradOutput());
+      auto a = convAttrsOf(op.getStrides(), op.getPadding(), op.getDilation(),
+                           static_cast<int64_t>(op.getGroups()));
+      return plain(kernels::conv2dGradWeight(x.t, dy.t, a,
+                                             shapeOf(op.getResult())),
+                   degree::product(x.degree, dy.degree));
+    }
+  }
+
+  FailureOr<Val<T>> evalBiasGrad(nn::BiasGradOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput());
+      return plain(kernels::biasGrad(dy.t), dy.degree);
+    }
+  }
+
+  FailureOr<std::vector<Val<T>>> evalBatchNormGrad(nn::BatchNormGradOp op,
+                                                   Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput()),
+                   &x = get(env, op.getInput()),
+                   &scale = get(env, op.getScale());
+      kernels::BatchNormGrads<T> g = kernels::batchNormGrad(
+          dy.t, x.t, scale.t, op.getEps().convertToDouble());
+      // 1/sqrt of the batch variance: not a polynomial.
+      const uint64_t d = degree::kInfiniteDegree;
+      std::vector<Val<T>> rs;
+      rs.push_back(plain(std::move(g.input), d));
+      rs.push_back(plain(std::move(g.scale), d));
+      rs.push_back(plain(std::move(g.shift), dy.degree));
+      return rs;
+    }
+  }
+
+  FailureOr<Val<T>> evalReluGrad(nn::ReluGradOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput()),
+                   &y = get(env, op.getOutput());
+      return plain(kernels::reluGrad(dy.t, y.t), degree::kInfiniteDegree);
+    }
+  }
+
+  FailureOr<Val<T>> evalSliceGrad(nn::SliceGradOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput());
+      return plain(kernels::sliceGrad(dy.t, static_cast<int64_t>(op.getAxis()),
+                                      static_cast<int64_t>(op.getStart()),
+                                      shapeOf(op.getResult())),
+                   dy.degree);
+    }
+  }
+
+  FailureOr<Val<T>> evalMaxPoolGrad(nn::MaxPool2dGradOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput()),
+                   &x = get(env, op.getInput());
+      return plain(kernels::maxPool2dGrad(dy.t, x.t, vec(op.getKernel()),
+                                          vec(op.getStrides()),
+                                          vec(op.getPadding())),
+                   degree::kInfiniteDegree);
+    }
+  }
+
+  FailureOr<Val<T>> evalGlobalAvgPoolGrad(nn::GlobalAvgPoolGradOp op,
+                                          Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput());
+      return plain(kernels::globalAvgPoolGrad(dy.t, shapeOf(op.getResult())),
+                   dy.degree);
+    }
+  }
+
+  FailureOr<Val<T>> evalLinearGradInput(nn::LinearGradInputOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput()),
+                   &w = get(env, op.getWeight());
+      return plain(kernels::linearGradInput(dy.t, w.t),
+                   degree::product(dy.degree, w.degree));
+    }
+  }
+
+  FailureOr<Val<T>> evalLinearGradWeight(nn::LinearGradWeightOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &x = get(env, op.getInput()),
+                   &dy = get(env, op.getGradOutput());
+      return plain(kernels::linearGradWeight(x.t, dy.t),
+                   degree::product(x.degree, dy.degree));
+    }
+  }
+
+  FailureOr<Val<T>> evalSoftmaxCrossEntropyGrad(
+      nn::SoftmaxCrossEntropyGradOp op, Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &logits = get(env, op.getLogits()),
+                   &labels = get(env, op.getLabels());
+      if (failed(checkLabels(op, logits.t, labels.t)))
+        return failure();
+      return plain(kernels::softmaxCrossEntropyGrad(logits.t, labels.t),
+                   degree::kInfiniteDegree);
     }
   }
 

@@ -1,8 +1,10 @@
 //===- Interpreter.h - the reference evaluator of nn functions ------------===//
 //
-// Evaluates a func.func of the nn dialect (forward ops only) on the CPU, in
-// float, double or GF(2^61-1). It is the oracle of the equivalence prover and
-// of every backend, so it favours obvious correctness over speed.
+// Evaluates a func.func of the nn dialect on the CPU, in float, double or
+// GF(2^61-1): the forward ops, and in float/double the backward ops that
+// --nn-autodiff emits (ir/NNGradOps.td; kernels in GradKernels.h). It is the
+// oracle of the equivalence prover and of every backend, so it favours
+// obvious correctness over speed.
 //
 // Semantics beyond the op descriptions:
 //  - nn.aggregate {cardinality = C}: Σ_{i<C} T_i(x), where path i looks every
@@ -15,7 +17,14 @@
 //    max_pool2d = the sum over the window (a linear stand-in); ReLU and BN's
 //    1/sqrt become random keyed cubics per channel, chosen by channel labels
 //    that travel with the values (GFKernels.h; BN's is also keyed by eps);
-//    softmax_cross_entropy is unsupported (an error).
+//    softmax_cross_entropy is unsupported (an error), and so is every
+//    backward op ("unsupported in GF(2^61-1)").
+//  - Backward ops (float / double): the VJPs documented in NNGradOps.td;
+//    batch_norm_grad recomputes the batch statistics of its input as the
+//    training-mode forward does; max_pool2d_grad routes dy to the first
+//    maximum of each window (kh-major order; padding never wins).
+//    nn.sgd_update (an in-place parameter update) is unsupported: evaluate
+//    the gradients before --nn-sgd.
 //  - Values are dropped after their last use, so memory follows the live
 //    activations; a full ResNeXt-50 at 224² takes ~7 s in double and ~20 s
 //    in GF61 on one core.
@@ -43,7 +52,8 @@ struct EvalOptions {
 };
 
 /// Every op result of the function body in program order (an aggregate
-/// contributes its result, not its paths' values).
+/// contributes its result, not its paths' values; an op with several
+/// results, nn.batch_norm_grad, one entry per result, in result order).
 template <typename T> struct EvalTrace {
   std::vector<std::pair<mlir::Operation *, HostTensor<T>>> values;
 };
@@ -69,7 +79,8 @@ template <typename T> TensorMap<T> randomParams(mlir::func::FuncOp f, uint64_t s
 
 /// A deterministic random value for every nn.input of `f`: floats uniform in
 /// [-1, 1), GF61 uniform; integer labels uniform in [0, classes), classes
-/// taken from the softmax_cross_entropy that reads them (10 otherwise).
+/// taken from the softmax_cross_entropy (or softmax_cross_entropy_grad) that
+/// reads them (10 otherwise).
 template <typename T> TensorMap<T> randomInputs(mlir::func::FuncOp f, uint64_t seed);
 
 extern template mlir::FailureOr<std::vector<HostTensor<float>>>

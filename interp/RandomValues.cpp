@@ -10,6 +10,7 @@
 #include "interp/Interpreter.h"
 #include "interp/ParamSpecs.h"
 #include "ir/NNDialect.h"
+#include "ir/NNGradOps.h"
 
 #include <cmath>
 #include <type_traits>
@@ -79,12 +80,17 @@ HostTensor<T> randomTensor(const ValueSpec &s, uint64_t seed,
   return t;
 }
 
-/// The classes of the softmax_cross_entropy reading `labels`, or 10.
+/// The classes of the softmax_cross_entropy (or its gradient) reading
+/// `labels`, or 10.
 int64_t classesOf(const ValueSpec &s) {
-  for (Operation *user : s.op->getResult(0).getUsers())
+  for (Operation *user : s.op->getResult(0).getUsers()) {
     if (auto loss = dyn_cast<nn::SoftmaxCrossEntropyOp>(user))
       if (loss.getLabels() == s.op->getResult(0))
         return cast<ShapedType>(loss.getLogits().getType()).getShape()[1];
+    if (auto grad = dyn_cast<nn::SoftmaxCrossEntropyGradOp>(user))
+      if (grad.getLabels() == s.op->getResult(0))
+        return cast<ShapedType>(grad.getLogits().getType()).getShape()[1];
+  }
   return 10;
 }
 
