@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNGradOps.h"
 #include "ir/ShapeRules.h"
+#include "ir/ValueShapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -15,13 +16,6 @@ using namespace mlir;
 using namespace cardinal::nn;
 
 namespace {
-
-Shape shapeOf(Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  return Shape(t.getShape().begin(), t.getShape().end());
-}
-
-std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
 
 // The forward rule applied to the backward op's shapes must give `expected`.
 LogicalResult expectShape(Operation *op, const std::optional<Shape> &got,
@@ -39,9 +33,9 @@ LogicalResult expectShape(Operation *op, const std::optional<Shape> &got,
 Conv2dAttrs convAttrs(ArrayRef<int64_t> s, ArrayRef<int64_t> p,
                       ArrayRef<int64_t> d, int64_t g) {
   Conv2dAttrs a;
-  a.strides = vec(s);
-  a.padding = vec(p);
-  a.dilation = vec(d);
+  a.strides = toVector(s);
+  a.padding = toVector(p);
+  a.dilation = toVector(d);
   a.groups = g;
   return a;
 }
@@ -93,17 +87,17 @@ LogicalResult BatchNormGradOp::verify() {
 LogicalResult SliceGradOp::verify() {
   Shape dy = shapeOf(getGradOutput());
   std::string error;
-  if (getAxis() < 0 || getAxis() >= (int64_t)dy.size())
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < 0 || axis >= static_cast<int64_t>(dy.size()))
     return emitOpError() << "attribute 'axis' is out of range";
-  auto s = sliceShape(shapeOf(getResult()), getAxis(), getStart(),
-                      dy[getAxis()], error);
+  auto s = sliceShape(shapeOf(getResult()), axis, getStart(), dy[axis], error);
   return expectShape(*this, s, error, dy, "'grad_output'");
 }
 
 LogicalResult MaxPool2dGradOp::verify() {
   std::string error;
-  auto y = maxPool2dShape(shapeOf(getInput()), vec(getKernel()),
-                          vec(getStrides()), vec(getPadding()), error);
+  auto y = maxPool2dShape(shapeOf(getInput()), toVector(getKernel()),
+                          toVector(getStrides()), toVector(getPadding()), error);
   if (getResult().getType() != getInput().getType())
     return emitOpError() << "result must have the input's type";
   return expectShape(*this, y, error, shapeOf(getGradOutput()), "'grad_output'");

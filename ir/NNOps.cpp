@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "ir/ShapeRules.h"
+#include "ir/ValueShapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -15,13 +16,6 @@ using namespace mlir;
 using namespace cardinal::nn;
 
 namespace {
-
-Shape shapeOf(Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  return Shape(t.getShape().begin(), t.getShape().end());
-}
-
-std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
 
 RankedTensorType tensorLike(Value like, const Shape &shape) {
   auto t = cast<RankedTensorType>(like.getType());
@@ -115,9 +109,9 @@ static Conv2dAttrs conv2dAttrs(ArrayRef<int64_t> strides,
                                ArrayRef<int64_t> padding,
                                ArrayRef<int64_t> dilation, int64_t groups) {
   Conv2dAttrs a;
-  a.strides = vec(strides);
-  a.padding = vec(padding);
-  a.dilation = vec(dilation);
+  a.strides = toVector(strides);
+  a.padding = toVector(padding);
+  a.dilation = toVector(dilation);
   a.groups = groups;
   return a;
 }
@@ -237,7 +231,7 @@ void MaxPool2dOp::build(OpBuilder &b, OperationState &state, Value input,
                         int64_t kernel, int64_t stride, int64_t pad) {
   SmallVector<int64_t> k{kernel, kernel}, s{stride, stride}, p{pad, pad};
   std::string error;
-  auto shape = maxPool2dShape(shapeOf(input), vec(k), vec(s), vec(p), error);
+  auto shape = maxPool2dShape(shapeOf(input), toVector(k), toVector(s), toVector(p), error);
   build(b, state, mustInfer(input, shape, error), input,
         b.getDenseI64ArrayAttr(k), b.getDenseI64ArrayAttr(s),
         b.getDenseI64ArrayAttr(p));
@@ -247,8 +241,8 @@ LogicalResult MaxPool2dOp::verify() {
   if (failed(checkStatic(*this, {{getInput(), "input"}})))
     return failure();
   std::string error;
-  auto shape = maxPool2dShape(shapeOf(getInput()), vec(getKernel()),
-                              vec(getStrides()), vec(getPadding()), error);
+  auto shape = maxPool2dShape(shapeOf(getInput()), toVector(getKernel()),
+                              toVector(getStrides()), toVector(getPadding()), error);
   return checkResult(*this, getInput(), getType(), shape, error);
 }
 

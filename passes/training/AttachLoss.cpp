@@ -1,4 +1,5 @@
 //===- AttachLoss.cpp - --nn-attach-loss -----------------------------------===//
+#include "passes/training/FuncResults.h"
 #include "passes/training/TrainingPasses.h"
 
 #include "ir/NNDialect.h"
@@ -40,9 +41,7 @@ struct AttachLossPass : public cardinal::impl::AttachLossBase<AttachLossPass> {
       Value logits = ret.getOperand(0);
       Value loss = b.create<cardinal::nn::SoftmaxCrossEntropyOp>(loc, logits,
                                                                  labels);
-      b.create<func::ReturnOp>(loc, ValueRange{loss, logits});
-      ret.erase();
-      f.setFunctionType(b.getFunctionType({}, {loss.getType(), logitsType}));
+      cardinal::setFunctionResults(f, {loss, logits});
     }
   }
 };

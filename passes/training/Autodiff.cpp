@@ -6,6 +6,7 @@
 // line schedule that the kernel plan can print as it is.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/training/FuncResults.h"
 #include "passes/training/TrainingPasses.h"
 
 #include "ir/NNDialect.h"
@@ -202,12 +203,7 @@ struct AutodiffPass : public cardinal::impl::AutodiffBase<AutodiffPass> {
         return signalPassFailure();
       SmallVector<Value> results(ret.getOperands());
       results.append(grads.begin(), grads.end());
-      b.create<func::ReturnOp>(ret.getLoc(), results);
-      ret.erase();
-      SmallVector<Type> types;
-      for (Value v : results)
-        types.push_back(v.getType());
-      f.setFunctionType(b.getFunctionType({}, types));
+      cardinal::setFunctionResults(f, results);
       f->setAttr("nn.grads", b.getArrayAttr(names));
     }
   }

@@ -1,4 +1,5 @@
 //===- SgdUpdate.cpp - --nn-sgd ---------------------------------------------===//
+#include "passes/training/FuncResults.h"
 #include "passes/training/TrainingPasses.h"
 
 #include "ir/NNDialect.h"
@@ -49,12 +50,7 @@ struct SgdUpdatePass : public cardinal::impl::SgdUpdateBase<SgdUpdatePass> {
                                   b.getF64FloatAttr(wd));
       }
       SmallVector<Value> results(ret.getOperands().take_front(keep));
-      b.create<func::ReturnOp>(ret.getLoc(), results);
-      ret.erase();
-      SmallVector<Type> types;
-      for (Value v : results)
-        types.push_back(v.getType());
-      f.setFunctionType(b.getFunctionType({}, types));
+      cardinal::setFunctionResults(f, results);
       f->removeAttr("nn.grads");
       f->setAttr("nn.optimizer", b.getStringAttr("sgd"));
     }
