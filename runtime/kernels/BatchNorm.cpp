@@ -4,14 +4,144 @@
 #include "runtime/kernels/Parallel.h"
 
 #include <cmath>
+#include <vector>
 
 namespace cardinal::rt {
+namespace {
+
+BatchNormReduceFn gReduce = nullptr;
+void *gReduceCtx = nullptr;
+
+/// The synchronized forward (a reducer is installed): the same arithmetic as
+/// the local kernel, with the per-channel sums reduced between the passes.
+template <typename T>
+void batchNormForwardTrainSynced(const ActShape &s, const T *x, const T *scale,
+                                 const T *shift, T eps, T momentum, T *y,
+                                 T *saveMean, T *saveInvStd, T *runningMean,
+                                 T *runningVar) {
+  const int64_t hw = s.hw();
+  std::vector<double> sums(s.c + 1), sq(s.c + 1);
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    double sum = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < hw; ++i)
+        sum += row[i];
+    }
+    sums[c] = sum;
+  }
+  sums[s.c] = static_cast<double>(s.n * hw);
+  gReduce(sums.data(), s.c + 1, gReduceCtx);
+  const double count = sums[s.c];
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const double mean = sums[c] / count;
+    double acc = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t i = 0; i < hw; ++i) {
+        const double d = row[i] - mean;
+        acc += d * d;
+      }
+    }
+    sq[c] = acc;
+  }
+  gReduce(sq.data(), s.c, gReduceCtx);
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const double mean = sums[c] / count;
+    const double var = sq[c] / count;
+    const double invStd = 1.0 / std::sqrt(var + eps);
+    const T meanT = static_cast<T>(mean);
+    const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
+    const T b = shift ? shift[c] : T(0);
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+      T *out = y + (n * s.c + c) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i)
+        out[i] = (row[i] - meanT) * a + b;
+    }
+    saveMean[c] = static_cast<T>(mean);
+    saveInvStd[c] = static_cast<T>(invStd);
+    if (runningMean && runningVar) {
+      const double unbiased = count > 1 ? sq[c] / (count - 1) : var;
+      runningMean[c] =
+          static_cast<T>((1 - momentum) * runningMean[c] + momentum * mean);
+      runningVar[c] =
+          static_cast<T>((1 - momentum) * runningVar[c] + momentum * unbiased);
+    }
+  }
+}
+
+template <typename T>
+void batchNormBackwardSynced(const ActShape &s, const T *x, const T *dy,
+                             const T *scale, const T *saveMean,
+                             const T *saveInvStd, T *dx, T *dscale,
+                             T *dshift) {
+  const int64_t hw = s.hw();
+  // [sum(dy) per channel, sum(dy * (x - mean)) per channel, count]
+  std::vector<double> local(2 * s.c), global(2 * s.c + 1);
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const double mean = saveMean[c];
+    double sumDy = 0, sumDyXmu = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+      const T *g = dy + (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sumDy, sumDyXmu)
+      for (int64_t i = 0; i < hw; ++i) {
+        sumDy += g[i];
+        sumDyXmu += g[i] * (row[i] - mean);
+      }
+    }
+    local[c] = global[c] = sumDy;
+    local[s.c + c] = global[s.c + c] = sumDyXmu;
+  }
+  global[2 * s.c] = static_cast<double>(s.n * hw);
+  gReduce(global.data(), 2 * s.c + 1, gReduceCtx);
+  const double count = global[2 * s.c];
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const double mean = saveMean[c], invStd = saveInvStd[c];
+    const double k = (scale ? scale[c] : 1.0) * invStd;
+    const T kT = static_cast<T>(k), meanT = static_cast<T>(mean);
+    const T meanDy = static_cast<T>(global[c] / count);
+    const T proj = static_cast<T>(global[s.c + c] / count * invStd * invStd);
+    for (int64_t n = 0; n < s.n; ++n) {
+      const T *row = x + (n * s.c + c) * hw;
+      const T *g = dy + (n * s.c + c) * hw;
+      T *out = dx + (n * s.c + c) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i)
+        out[i] = (g[i] - meanDy - (row[i] - meanT) * proj) * kT;
+    }
+    if (dscale)
+      dscale[c] = static_cast<T>(local[s.c + c] * invStd);
+    if (dshift)
+      dshift[c] = static_cast<T>(local[c]);
+  }
+}
+
+} // namespace
+
+void setBatchNormReduce(BatchNormReduceFn fn, void *ctx) {
+  gReduce = fn;
+  gReduceCtx = fn ? ctx : nullptr;
+}
 
 template <typename T>
 void batchNormForwardTrain(const ActShape &s, const T *x, const T *scale,
                            const T *shift, T eps, T momentum, T *y,
                            T *saveMean, T *saveInvStd, T *runningMean,
                            T *runningVar) {
+  if (gReduce)
+    return batchNormForwardTrainSynced(s, x, scale, shift, eps, momentum, y,
+                                       saveMean, saveInvStd, runningMean,
+                                       runningVar);
   const int64_t hw = s.hw(), count = s.n * hw;
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
@@ -82,6 +212,9 @@ template <typename T>
 void batchNormBackward(const ActShape &s, const T *x, const T *dy,
                        const T *scale, const T *saveMean,
                        const T *saveInvStd, T *dx, T *dscale, T *dshift) {
+  if (gReduce)
+    return batchNormBackwardSynced(s, x, dy, scale, saveMean, saveInvStd, dx,
+                                   dscale, dshift);
   const int64_t hw = s.hw(), count = s.n * hw;
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {

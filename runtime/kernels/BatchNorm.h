@@ -39,6 +39,21 @@ void batchNormBackward(const ActShape &s, const T *x, const T *dy,
                        const T *scale, const T *saveMean,
                        const T *saveInvStd, T *dx, T *dscale, T *dshift);
 
+/// Synchronized BN across data-parallel replicas (--sync-bn). `fn` sums
+/// `n` doubles in place over all replicas (an all-reduce); `ctx` is passed
+/// through. While one is installed (process-wide; null uninstalls), the
+/// train forward normalizes with the statistics of the union of all
+/// replicas' batches (two-pass: sums, then squared deviations, each reduced
+/// with the per-replica element count), updates the running statistics with
+/// them (so they agree on every replica), and the backward reduces
+/// sum(dy) and sum(dy * (x - mean)) so dx is the gradient of the sum of all
+/// replicas' losses; dscale/dshift stay the local sums, which the gradient
+/// all-reduce then averages like every other gradient. Every replica must
+/// run the same BN calls in the same order. Without one (the default) the
+/// kernels above are purely local and unchanged.
+using BatchNormReduceFn = void (*)(double *data, int64_t n, void *ctx);
+void setBatchNormReduce(BatchNormReduceFn fn, void *ctx);
+
 } // namespace cardinal::rt
 
 #endif // CARDINAL_RUNTIME_KERNELS_BATCHNORM_H

@@ -4,9 +4,11 @@
 
 #include "runtime/data/Cifar.h"
 #include "runtime/data/Digits.h"
+#include "runtime/data/ImageStream.h"
 #include "runtime/data/Synthetic.h"
 #include "runtime/trainer/CompiledModel.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -36,7 +38,99 @@ void checkFits(const DataSplit &split, const DataSpec &spec,
     throw std::runtime_error(where + " has an empty train or test split");
 }
 
+/// Scans DIR and checks the folder fits the model: 3 channels, square
+/// input, one class per train class folder, non-empty splits.
+std::shared_ptr<const ImageFolderIndex>
+openImageFolder(const DataSpec &spec, const CompiledModel &model,
+                bool announce) {
+  const std::string where = "data '" + spec.text + "'";
+  if (model.channels() != 3 || model.height() != model.width())
+    throw std::runtime_error(
+        where + " yields RGB images of S x S pixels but model '" +
+        model.name() + "' expects " +
+        shapeText(model.channels(), model.height(), model.width()) +
+        " (CxHxW); build it with 3 channels and a square --image size");
+  auto index = std::make_shared<ImageFolderIndex>(scanImageFolder(spec.path));
+  const int64_t classes = static_cast<int64_t>(index->classes.size());
+  if (classes != model.classes())
+    throw std::runtime_error(where + " has " + std::to_string(classes) +
+                             " class folders in " + spec.path +
+                             "/train but model '" + model.name() + "' has " +
+                             std::to_string(model.classes()) + " classes");
+  if (index->val.empty())
+    throw std::runtime_error(where + ": " + spec.path +
+                             "/val has no .jpg/.jpeg files");
+  if (announce) {
+    std::printf("data %s: %zu train, %zu val images; %s\n",
+                spec.text.c_str(), index->train.size(), index->val.size(),
+                describeClasses(*index).c_str());
+    std::fflush(stdout);
+  }
+  return index;
+}
+
+ImageStreamOptions streamOptions(const DataSpec &spec, int64_t side,
+                                 int64_t batch) {
+  ImageStreamOptions o;
+  o.batchSize = batch;
+  o.imageSize = static_cast<int>(side);
+  o.threads = spec.decodeThreads;
+  return o;
+}
+
 } // namespace
+
+int64_t OpenedData::trainSize() const {
+  return folder ? static_cast<int64_t>(folder->train.size())
+                : memory->train.size();
+}
+
+int64_t OpenedData::testSize() const {
+  return folder ? static_cast<int64_t>(folder->val.size())
+                : memory->test.size();
+}
+
+std::unique_ptr<BatchSource>
+OpenedData::trainSource(const BatcherOptions &options) const {
+  if (!folder)
+    return std::make_unique<DatasetBatchSource>(
+        std::shared_ptr<const Dataset>(memory, &memory->train), options);
+  ImageStreamOptions o = streamOptions(spec, imageSide, options.batchSize);
+  o.shuffle = options.shuffle;
+  o.dropLast = options.dropLast;
+  o.seed = options.seed;
+  o.rank = options.rank;
+  o.worldSize = options.worldSize;
+  o.train = true;
+  return std::make_unique<ImageFolderStream>(folder->train, o);
+}
+
+std::unique_ptr<BatchSource> OpenedData::testSource(int64_t batch) const {
+  if (!folder) {
+    BatcherOptions o;
+    o.batchSize = batch;
+    o.shuffle = false;
+    return std::make_unique<DatasetBatchSource>(
+        std::shared_ptr<const Dataset>(memory, &memory->test), o);
+  }
+  ImageStreamOptions o = streamOptions(spec, imageSide, batch);
+  o.shuffle = false;
+  o.train = false;
+  return std::make_unique<ImageFolderStream>(folder->val, o);
+}
+
+OpenedData openData(const DataSpec &spec, const CompiledModel &model,
+                    bool announce) {
+  OpenedData d;
+  d.spec = spec;
+  if (spec.kind == DataSpec::Kind::ImageNet) {
+    d.folder = openImageFolder(spec, model, announce);
+    d.imageSide = model.height();
+  } else {
+    d.memory = std::make_shared<const DataSplit>(loadData(spec, model));
+  }
+  return d;
+}
 
 bool parseDataSpec(const std::string &text, DataSpec &out,
                    std::string &error) {
@@ -68,10 +162,18 @@ bool parseDataSpec(const std::string &text, DataSpec &out,
       return false;
     }
     s.path = arg;
+  } else if (kind == "imagenet") {
+    s.kind = DataSpec::Kind::ImageNet;
+    if (arg.empty()) {
+      error = "--data imagenet needs a directory: --data imagenet:DIR "
+              "(DIR/train/<class>/*.jpg, DIR/val/<class>/*.jpg)";
+      return false;
+    }
+    s.path = arg;
   } else {
     error = "unknown --data '" + text +
-            "' (expected digits, digits:FILE, synthetic, synthetic:N or "
-            "cifar:DIR)";
+            "' (expected digits, digits:FILE, synthetic, synthetic:N, "
+            "cifar:DIR or imagenet:DIR)";
     return false;
   }
   if (hasArg && s.kind == DataSpec::Kind::Digits && arg.empty()) {
@@ -95,6 +197,10 @@ DataSplit loadData(const DataSpec &spec, const CompiledModel &model) {
   case DataSpec::Kind::Cifar:
     split = loadCifar(spec.path);
     break;
+  case DataSpec::Kind::ImageNet:
+    throw std::runtime_error("data '" + spec.text +
+                             "' is decoded while training, not loaded: "
+                             "use openData");
   }
   checkFits(split, spec, model);
   return split;

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace cardinal::rt {
@@ -36,34 +39,60 @@ SampleScore scoreLogits(const float *logits, int64_t classes, int32_t label) {
   return s;
 }
 
-EvalResult evaluate(CompiledModel &model, const Dataset &data) {
-  const int64_t batch = model.batch(), classes = model.classes();
-  const int64_t imageSize = data.imageSize(), n = data.size();
-  std::vector<float> images(batch * imageSize), logits(batch * classes);
+EvalResult evalResult(const EvalSums &sums) {
   EvalResult r;
-  double lossSum = 0;
-  int64_t hits1 = 0, hits5 = 0;
-  for (int64_t first = 0; first < n; first += batch) {
-    const int64_t count = std::min(batch, n - first);
-    std::memcpy(images.data(), data.images.data() + first * imageSize,
-                count * imageSize * sizeof(float));
+  const int64_t n = sums.samples;
+  r.samples = n;
+  if (n > 0) {
+    r.loss = sums.loss / static_cast<double>(n);
+    r.top1Err =
+        100.0 * static_cast<double>(n - sums.top1) / static_cast<double>(n);
+    r.top5Err =
+        100.0 * static_cast<double>(n - sums.top5) / static_cast<double>(n);
+  }
+  return r;
+}
+
+EvalResult evaluate(CompiledModel &model, const Dataset &data) {
+  BatcherOptions o;
+  o.batchSize = model.batch();
+  o.shuffle = false;
+  // Not owned: `data` outlives the source.
+  DatasetBatchSource source(
+      std::shared_ptr<const Dataset>(std::shared_ptr<const Dataset>(), &data),
+      o);
+  return evaluate(model, source);
+}
+
+EvalResult evaluate(CompiledModel &model, BatchSource &data) {
+  const int64_t batch = model.batch(), classes = model.classes();
+  const int64_t imageSize = model.channels() * model.height() * model.width();
+  if (data.batchSize() != batch || data.imageSize() != imageSize)
+    throw std::runtime_error(
+        "evaluation data gives batches of " + std::to_string(data.batchSize()) +
+        " samples of " + std::to_string(data.imageSize()) +
+        " floats, but model '" + model.name() + "' takes batches of " +
+        std::to_string(batch) + " samples of " + std::to_string(imageSize));
+  std::vector<float> images(batch * imageSize), logits(batch * classes);
+  std::vector<int32_t> labels(batch);
+  data.startEpoch(0);
+  EvalSums sums;
+  for (;;) {
+    const int64_t count = data.next(images.data(), labels.data());
+    if (count <= 0)
+      break;
     std::fill(images.begin() + count * imageSize, images.end(), 0.0f);
     model.predict(images.data(), logits.data());
     for (int64_t i = 0; i < count; ++i) {
       const SampleScore s =
-          scoreLogits(logits.data() + i * classes, classes, data.labels[first + i]);
-      lossSum += s.loss;
-      hits1 += s.top1;
-      hits5 += s.top5;
+          scoreLogits(logits.data() + i * classes, classes, labels[i]);
+      sums.loss += s.loss;
+      sums.top1 += s.top1;
+      sums.top5 += s.top5;
     }
+    sums.samples += count;
   }
-  r.samples = n;
-  if (n > 0) {
-    r.loss = lossSum / static_cast<double>(n);
-    r.top1Err = 100.0 * static_cast<double>(n - hits1) / static_cast<double>(n);
-    r.top5Err = 100.0 * static_cast<double>(n - hits5) / static_cast<double>(n);
-  }
-  return r;
+  return evalResult(sums);
 }
 
 } // namespace cardinal::rt

@@ -7,6 +7,7 @@
 #ifndef CARDINAL_RUNTIME_TRAINER_EVALUATE_H
 #define CARDINAL_RUNTIME_TRAINER_EVALUATE_H
 
+#include "runtime/data/BatchSource.h"
 #include "runtime/data/Dataset.h"
 #include "runtime/trainer/CompiledModel.h"
 
@@ -32,6 +33,18 @@ SampleScore scoreLogits(const float *logits, int64_t classes, int32_t label);
 
 /// Runs predict() over all of `data` in dataset order.
 EvalResult evaluate(CompiledModel &model, const Dataset &data);
+
+/// The sums behind an EvalResult (data-parallel ranks can add these up).
+struct EvalSums {
+  double loss = 0;
+  int64_t top1 = 0, top5 = 0, samples = 0;
+};
+/// Means and error percentages of the sums.
+EvalResult evalResult(const EvalSums &sums);
+
+/// Runs predict() over one epoch (epoch 0) of `data`, whose batch size and
+/// sample size must be the model's (std::runtime_error otherwise).
+EvalResult evaluate(CompiledModel &model, BatchSource &data);
 
 } // namespace cardinal::rt
 

@@ -75,7 +75,8 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
     });
   };
   std::string dataText = "digits", scheduleError, formText = "c";
-  std::optional<int64_t> threads, evalEvery;
+  std::optional<int64_t> threads, evalEvery, decodeThreads;
+  std::optional<double> commTimeout;
   const std::map<std::string, std::pair<Setter, const char *>> valueFlags = {
       {"--data", {stringFlag(dataText), "a data spec"}},
       {"--epochs", {intFlag(o.epochs, 1), "an integer >= 1"}},
@@ -94,6 +95,22 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
         "constant, step:E1,E2,..., paper or cosine"}},
       {"--warmup", {intFlag(o.warmup, 0), "an integer >= 0"}},
       {"--threads", {intFlag(threads, 0), "an integer >= 0"}},
+      {"--decode-threads", {intFlag(decodeThreads, 0), "an integer >= 0"}},
+      {"--ranks",
+       {[&](const std::string &v) {
+          o.ranks = v;
+          return v == "auto" || v == "local" || v == "mpi";
+        },
+        "auto, local or mpi"}},
+      {"--comm-timeout",
+       {[&](const std::string &v) {
+          double x;
+          if (!toDouble(v, x) || x <= 0)
+            return false;
+          commTimeout = x;
+          return true;
+        },
+        "a number of seconds > 0"}},
       {"--seed",
        {[&](const std::string &v) {
           uint64_t s;
@@ -113,6 +130,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
   };
   const std::map<std::string, bool *> switches = {
       {"--resume", &o.resume}, {"--quiet", &o.quiet}, {"--help", &o.help},
+      {"--sync-bn", &o.syncBn},
       {"-h", &o.help}};
 
   bool sawCommand = false;
@@ -175,10 +193,12 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
   }
   if (!parseDataSpec(dataText, o.data, error))
     return false;
+  o.data.decodeThreads = static_cast<int>(decodeThreads.value_or(0));
   if (o.schedule && o.warmup)
     o.schedule->warmup = *o.warmup;
   o.threads = static_cast<int>(threads.value_or(0));
   o.evalEvery = evalEvery.value_or(1);
+  o.commTimeout = commTimeout.value_or(o.commTimeout);
   out = o;
   return true;
 }
@@ -196,6 +216,7 @@ commands:
 
 flags:
   --data SPEC            digits[:FILE.csv.gz] (default) | synthetic[:N] | cifar:DIR
+                         | imagenet:DIR (DIR/train/<class>/*.jpg, DIR/val/<class>/*.jpg)
   --epochs N             total epochs (default 30, or the checkpoint's)
   --batch N              must equal the batch the trainer was built for
   --lr X --momentum X --wd X
@@ -204,6 +225,7 @@ flags:
                          lr/10 at 50% and 75% of the epochs)
   --warmup E             linear lr warmup over the first E epochs
   --threads N            kernel threads (default: one per core)
+  --decode-threads N     imagenet: JPEG decode threads (default: one per core)
   --seed S               initialization and shuffling seed (default 0)
   --checkpoint-dir DIR   where last.safetensors and metrics.csv go (default .)
   --checkpoint FILE      eval: the checkpoint to read (default DIR/last.safetensors)
@@ -212,6 +234,17 @@ flags:
   --metrics FILE         per-epoch CSV (default DIR/metrics.csv)
   --quiet                no progress output
   --help                 this text
+
+data parallelism (train; launch with mpirun -np N, one rank per process):
+  --ranks MODE           auto (default: MPI when started by mpirun/srun) | local
+                         (one process) | mpi. Each rank trains on its shard of
+                         every epoch with the built batch: the global batch is
+                         N x batch. Only rank 0 prints, writes metrics and
+                         checkpoints
+  --comm-timeout S       abort all ranks when a collective takes over S seconds
+                         (a dead or hung peer; default 60)
+  --sync-bn              BN batch and running statistics over all ranks' batches
+                         (default: per rank, as the paper's per-GPU BN)
 )";
 }
 

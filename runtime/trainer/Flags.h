@@ -36,6 +36,10 @@ struct TrainerOptions {
   bool quiet = false;
   char form = 'c';          ///< export: a | b | c
   std::string output;       ///< export: the safetensors file to write
+  // Data parallelism (train; see runtime/trainer/Parallel.h).
+  std::string ranks = "auto"; ///< auto | local | mpi (runtime/comm)
+  double commTimeout = 60;    ///< seconds a collective may take
+  bool syncBn = false;        ///< BN statistics over all ranks' batches
 };
 
 /// Epochs when neither the command line nor a checkpoint says.

@@ -8,12 +8,15 @@
 #include "runtime/trainer/Evaluate.h"
 #include "runtime/trainer/Init.h"
 #include "runtime/trainer/Metrics.h"
+#include "runtime/trainer/Parallel.h"
 #include "runtime/trainer/Progress.h"
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,6 +111,30 @@ std::string epochSummary(const MetricsRow &row, int64_t epochs,
   return line;
 }
 
+/// Rank 0's run settings, for the other ranks (which read no checkpoint).
+std::string packRun(const RunSettings &s, int64_t firstEpoch,
+                    const Random &rng) {
+  Packer p;
+  p.put(s.epochs).put(s.seed).put(s.schedule.spec()).put(s.schedule.warmup);
+  p.put(s.lr).put(s.momentum).put(s.weightDecay).put(firstEpoch);
+  p.put(rng.state());
+  return p.bytes;
+}
+
+void unpackRun(const std::string &bytes, RunSettings &s, int64_t &firstEpoch,
+               Random &rng) {
+  Unpacker u(bytes);
+  std::string spec, error;
+  std::array<uint64_t, 4> state{};
+  u.get(s.epochs).get(s.seed).get(spec);
+  if (!parseSchedule(spec, s.schedule, error))
+    throw std::runtime_error("internal error: rank 0 sent schedule '" + spec +
+                             "': " + error);
+  u.get(s.schedule.warmup).get(s.lr).get(s.momentum).get(s.weightDecay);
+  u.get(firstEpoch).get(state);
+  rng.setState(state);
+}
+
 } // namespace
 
 std::string checkpointPath(const TrainerOptions &options) {
@@ -115,14 +142,30 @@ std::string checkpointPath(const TrainerOptions &options) {
 }
 
 int runTrain(const TrainerOptions &options, CompiledModel &model) {
-  const DataSplit data = loadData(options.data, model);
-  makeDirs(options.checkpointDir);
+  LocalCommunicator local;
+  return runTrain(options, model, local);
+}
+
+int runTrain(const TrainerOptions &options, CompiledModel &model,
+             Communicator &comm) {
+  // Installs the gradient all-reduce (and --sync-bn) for this run.
+  DataParallel dp(comm, model, options.syncBn);
+  const bool lead = dp.lead(); // rank 0: prints, writes metrics, checkpoints
+  const int world = dp.size();
+  if (lead && options.syncBn && world == 1)
+    std::fprintf(stderr, "note: --sync-bn has no effect with one rank\n");
+  const OpenedData data = openData(options.data, model);
+  if (lead)
+    makeDirs(options.checkpointDir);
   const std::string ckpt = checkpointPath(options);
 
   RunSettings run;
   Random rng;
   int64_t firstEpoch = 0;
-  if (options.resume) {
+  if (!lead) {
+    // Rank 0 reads the checkpoint or initializes; its settings and tensors
+    // arrive below.
+  } else if (options.resume) {
     const CheckpointInfo info = loadCheckpoint(ckpt, model);
     if (info.model != model.name())
       std::fprintf(stderr,
@@ -154,6 +197,13 @@ int runTrain(const TrainerOptions &options, CompiledModel &model) {
     rng.reseed(run.seed);
     initializeTensors(model.tensors(), rng);
   }
+  if (world > 1) { // every rank starts from rank 0's run and tensors
+    std::string record = lead ? packRun(run, firstEpoch, rng) : std::string();
+    broadcastString(comm, record, 0);
+    if (!lead)
+      unpackRun(record, run, firstEpoch, rng);
+    dp.broadcastTensors();
+  }
 
   BatcherOptions bo;
   bo.batchSize = model.batch();
@@ -161,25 +211,35 @@ int runTrain(const TrainerOptions &options, CompiledModel &model) {
   bo.dropLast = true; // trainStep is specialized to full batches
   bo.seed = run.seed;
   bo.augment = augmentationFor(options.data);
+  bo.rank = comm.rank(); // this rank's slice of every epoch's shuffle
+  bo.worldSize = world;
   // Checked before any file is touched.
-  Batcher batcher(data.train, bo);
-  const int64_t steps = batcher.batchesPerEpoch();
+  const std::unique_ptr<BatchSource> train = data.trainSource(bo);
+  const std::unique_ptr<BatchSource> test = data.testSource(model.batch());
+  const int64_t steps = train->batchesPerEpoch();
   if (steps == 0)
     throw std::runtime_error(
         "data '" + options.data.text + "': the train split has " +
-        std::to_string(data.train.size()) +
-        " samples, fewer than one batch of " + std::to_string(model.batch()));
+        std::to_string(data.trainSize()) +
+        " samples, fewer than one batch of " + std::to_string(model.batch()) +
+        (world > 1 ? " per rank on " + std::to_string(world) + " ranks"
+                   : std::string()));
 
-  MetricsLog metrics(options.metricsFile.empty()
-                         ? options.checkpointDir + "/metrics.csv"
-                         : options.metricsFile,
-                     options.resume ? std::optional<int64_t>(firstEpoch)
-                                    : std::nullopt);
+  std::optional<MetricsLog> metrics;
+  if (lead)
+    metrics.emplace(options.metricsFile.empty()
+                        ? options.checkpointDir + "/metrics.csv"
+                        : options.metricsFile,
+                    options.resume ? std::optional<int64_t>(firstEpoch)
+                                   : std::nullopt);
 
   const int64_t batch = model.batch();
-  std::vector<float> images(batch * data.train.imageSize());
+  std::vector<float> images(batch * train->imageSize());
   std::vector<int32_t> labels(batch);
-  Progress progress(stdout, ::isatty(fileno(stdout)) == 1, options.quiet);
+  // Under an MPI launcher stdout is often a pty that ends up in a log: one
+  // line per epoch, no live redraws.
+  Progress progress(stdout, world == 1 && ::isatty(fileno(stdout)) == 1,
+                    options.quiet || !lead);
 
   EvalResult last;
   bool haveLast = false;
@@ -190,14 +250,21 @@ int runTrain(const TrainerOptions &options, CompiledModel &model) {
     hyper.momentum = static_cast<float>(run.momentum);
     hyper.weightDecay = static_cast<float>(run.weightDecay);
 
-    batcher.startEpoch(epoch);
+    train->startEpoch(epoch);
+    dp.resetTimers();
     progress.startEpoch(epoch + 1, run.epochs, steps);
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
     for (int64_t step = 0; step < steps; ++step) {
-      if (batcher.next(images.data(), labels.data()) != batch)
+      if (train->next(images.data(), labels.data()) != batch)
         throw std::runtime_error("internal error: short training batch");
       const StepStats st = model.trainStep(images.data(), labels.data(), hyper);
+      if (world > 1 && step == 0 && dp.hookCalls() == 0)
+        throw std::runtime_error(
+            "model '" + model.name() +
+            "' does not call its gradient hook, so its gradients cannot be "
+            "all-reduced: it cannot train on " + std::to_string(world) +
+            " ranks (rebuild it with a current `cardinal build`)");
       if (!std::isfinite(st.loss))
         throw std::runtime_error(
             "training diverged: loss is " + std::to_string(st.loss) +
@@ -213,17 +280,35 @@ int runTrain(const TrainerOptions &options, CompiledModel &model) {
                     static_cast<double>(seen) / secondsSince(start));
     }
     const double trainSeconds = secondsSince(start);
+    if (world > 1) {
+      // The epoch's numbers over all ranks; then one model everywhere for
+      // evaluation and the checkpoint: rank 0's BN running statistics (per
+      // rank without --sync-bn), and a check that the replicas agree.
+      comm.allReduceSum(&lossSum, 1);
+      int64_t counts[2] = {correct, seen};
+      comm.allReduceSum(counts, 2);
+      correct = counts[0];
+      seen = counts[1];
+      if (!dp.syncBn())
+        dp.broadcastTensors(DataParallel::bit(NamedTensor::Kind::State));
+      if (const int64_t differ = dp.checkReplicas(); differ > 0 && lead)
+        std::fprintf(stderr,
+                     "warning: the tensors of %lld rank(s) differed from rank "
+                     "0's after epoch %lld; re-synchronized from rank 0\n",
+                     static_cast<long long>(differ),
+                     static_cast<long long>(epoch + 1));
+    }
 
     MetricsRow row;
     row.epoch = epoch + 1;
-    row.trainLoss = lossSum / static_cast<double>(steps);
+    row.trainLoss = lossSum / static_cast<double>(steps * world);
     row.trainTop1Err =
         100.0 * static_cast<double>(seen - correct) / static_cast<double>(seen);
     row.lr = hyper.lr;
     row.evaluated =
         (epoch + 1) % options.evalEvery == 0 || epoch + 1 == run.epochs;
     if (row.evaluated) {
-      last = evaluate(model, data.test);
+      last = evaluate(model, *test);
       haveLast = true;
       row.testTop1Err = last.top1Err;
       row.testTop5Err = last.top5Err;
@@ -231,7 +316,8 @@ int runTrain(const TrainerOptions &options, CompiledModel &model) {
     row.seconds = secondsSince(start);
     // Metrics before the checkpoint: a crash between the two leaves an
     // extra row, which resuming from the older checkpoint drops.
-    metrics.append(row);
+    if (metrics)
+      metrics->append(row);
     CheckpointInfo info;
     info.model = model.name();
     info.epoch = epoch + 1;
@@ -245,13 +331,35 @@ int runTrain(const TrainerOptions &options, CompiledModel &model) {
     info.weightDecay = run.weightDecay;
     info.batch = batch;
     info.data = options.data.text;
-    saveCheckpoint(ckpt, model, info);
-    progress.endEpoch(epochSummary(
-        row, run.epochs, static_cast<double>(seen) / trainSeconds));
+    if (lead)
+      saveCheckpoint(ckpt, model, info);
+    std::string summary = epochSummary(
+        row, run.epochs, static_cast<double>(seen) / trainSeconds);
+    if (const std::string loader = formatLoaderStats(train->stats());
+        !loader.empty()) // decoding sources: "loader N img/s (M img/s/core)"
+      summary += "  " + loader;
+    if (world > 1) { // the trainer's own timers, per step of this rank
+      char line[160];
+      const double perStep = 1e3 / static_cast<double>(steps);
+      std::snprintf(line, sizeof line, "  %d ranks  allreduce %.2f ms/step",
+                    world,
+                    (dp.gradientSeconds() + dp.bnSeconds()) * perStep);
+      summary += line;
+      if (dp.syncBn()) {
+        std::snprintf(line, sizeof line, " (gradients %.2f, sync-bn %.2f)",
+                      dp.gradientSeconds() * perStep, dp.bnSeconds() * perStep);
+        summary += line;
+      }
+    }
+    progress.endEpoch(summary);
   }
 
   if (!haveLast) // resumed a finished run: report its result anyway
-    last = evaluate(model, data.test);
+    last = evaluate(model, *test);
+  if (world > 1)
+    comm.barrier(); // rank 0's last checkpoint is written
+  if (!lead)
+    return 0;
   std::printf("test accuracy: %.2f%%\n", 100.0 - last.top1Err);
   std::printf("test top-5 accuracy: %.2f%%\n", 100.0 - last.top5Err);
   std::fflush(stdout);

@@ -10,6 +10,7 @@
 #ifndef CARDINAL_RUNTIME_TRAINER_TRAIN_H
 #define CARDINAL_RUNTIME_TRAINER_TRAIN_H
 
+#include "runtime/comm/Communicator.h"
 #include "runtime/trainer/CompiledModel.h"
 #include "runtime/trainer/Flags.h"
 
@@ -18,6 +19,12 @@ namespace cardinal::rt {
 /// Runs `train`; returns the exit code. Throws std::runtime_error (naming
 /// the file or tensor) on bad data, checkpoints, I/O or a diverged loss.
 int runTrain(const TrainerOptions &options, CompiledModel &model);
+
+/// runTrain as rank comm.rank() of comm.size() data-parallel ranks (see
+/// runtime/trainer/Parallel.h); with a size-1 communicator exactly the
+/// single-process run. Every rank calls it with the same options.
+int runTrain(const TrainerOptions &options, CompiledModel &model,
+             Communicator &comm);
 
 /// DIR/last.safetensors.
 std::string checkpointPath(const TrainerOptions &options);

@@ -2,6 +2,7 @@
 
 #include "runtime/trainer/TrainerMain.h"
 
+#include "runtime/comm/Communicator.h"
 #include "runtime/kernels/Threads.h"
 #include "runtime/trainer/Checkpointing.h"
 #include "runtime/trainer/Evaluate.h"
@@ -9,9 +10,12 @@
 #include "runtime/trainer/Flags.h"
 #include "runtime/trainer/Train.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
+#include <thread>
 
 namespace cardinal::rt {
 namespace {
@@ -57,11 +61,11 @@ int printInfo(CompiledModel &model) {
 }
 
 int runEval(const TrainerOptions &o, CompiledModel &model) {
-  const DataSplit data = loadData(o.data, model);
+  const OpenedData data = openData(o.data, model);
   const std::string path =
       o.checkpointFile.empty() ? checkpointPath(o) : o.checkpointFile;
   const CheckpointInfo info = loadCheckpoint(path, model);
-  const EvalResult r = evaluate(model, data.test);
+  const EvalResult r = evaluate(model, *data.testSource(model.batch()));
   std::printf("checkpoint: %s (model '%s', epoch %lld)\n", path.c_str(),
               info.model.c_str(), static_cast<long long>(info.epoch));
   std::printf("test samples: %lld\n", static_cast<long long>(r.samples));
@@ -84,6 +88,19 @@ int runExport(const TrainerOptions &o, CompiledModel &model) {
   std::printf("exported %s (epoch %lld) in form (%c) to %s\n", path.c_str(),
               static_cast<long long>(info.epoch), o.form, o.output.c_str());
   return 0;
+}
+
+// --threads 0 (one per core) with several ranks on this host: when the
+// launcher did not bind ranks to cores, share the cores among them.
+int threadsPerRank(int threads, const Communicator *comm) {
+  if (threads != 0 || !comm || comm->localSize() <= 1)
+    return threads;
+  setNumThreads(0);
+  const int available = numThreads(); // respects the affinity mask
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (available < cores)
+    return 0; // bound by the launcher: use what this rank was given
+  return std::max(1, available / comm->localSize());
 }
 
 } // namespace
@@ -121,16 +138,28 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
                  program.c_str(), options.command.c_str());
     return 2;
   }
+  // `train` runs on every rank an MPI launcher started (--ranks); the other
+  // commands are single-process.
+  std::unique_ptr<Communicator> comm;
   try {
     if (options.command == "info")
       return printInfo(model);
-    setNumThreads(options.threads);
+    if (options.command == "train") {
+      RanksMode mode = RanksMode::Auto;
+      parseRanksMode(options.ranks, mode); // validated by parseFlags
+      comm = createCommunicator(mode, options.commTimeout);
+    }
+    setNumThreads(threadsPerRank(options.threads, comm.get()));
     if (options.command == "eval")
       return runEval(options, model);
     if (options.command == "export")
       return runExport(options, model);
-    return runTrain(options, model);
+    return runTrain(options, model, *comm);
   } catch (const std::exception &e) {
+    // One rank failing leaves the others waiting in a collective: end the
+    // whole job now, with the reason, rather than at the timeout.
+    if (comm && comm->size() > 1)
+      comm->abort(program + ": " + comm->where() + ": error: " + e.what(), 1);
     std::fflush(stdout);
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
     return 1;

@@ -74,8 +74,9 @@ TEST_P(TorchCompareTest, BlockWithTrainingBatchNorm) {
   ASSERT_TRUE(mlir::succeeded(ours)) << diags.text();
 
   std::string dir = ::testing::TempDir();
-  std::string tensors = dir + "cardinal_interp_torch_in.txt",
-              out = dir + "cardinal_interp_torch_out.txt";
+  // One pair of files per form: ctest runs the forms in parallel.
+  std::string tensors = dir + "cardinal_interp_torch_in_" + letter + ".txt",
+              out = dir + "cardinal_interp_torch_out_" + letter + ".txt";
   {
     std::ofstream os(tensors);
     for (const auto &[name, t] : params)
@@ -96,6 +97,11 @@ TEST_P(TorchCompareTest, BlockWithTrainingBatchNorm) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, TorchCompareTest,
-                         ::testing::Values(Form::A, Form::B, Form::C));
+                         ::testing::Values(Form::A, Form::B, Form::C),
+                         [](const ::testing::TestParamInfo<Form> &info) {
+                           return info.param == Form::A   ? "a"
+                                  : info.param == Form::B ? "b"
+                                                          : "c";
+                         });
 
 } // namespace

@@ -77,7 +77,8 @@ TEST(FlagsTest, ErrorsSayWhatIsWrong) {
       {{"--epochs", "3x"}, "expected an integer"},
       {{"--lr", "-1"}, "--lr -1: expected a number >= 0"},
       {{"--schedule", "linear"}, "unknown schedule 'linear'"},
-      {{"--data", "imagenet"}, "unknown --data 'imagenet'"},
+      {{"--data", "imagenet"}, "--data imagenet:DIR"},
+      {{"--data", "imagenette"}, "unknown --data 'imagenette'"},
       {{"--data", "cifar"}, "--data cifar:DIR"},
       {{"--quiet=1"}, "--quiet takes no value"},
       {{"fit"}, "unexpected argument 'fit'"},
@@ -172,5 +173,7 @@ TEST(CommandsTest, InfoAndExport) {
   EXPECT_TRUE(contains(out, "parameters: 650 (2 tensors)")) << out;
   EXPECT_TRUE(contains(out, "arena bytes: 2560")) << out;
   EXPECT_EQ(runCaptured(model, {"export"}, out, err), 2);
-  EXPECT_TRUE(contains(err, "not implemented yet")) << err;
+  EXPECT_TRUE(contains(err, "export needs -o FILE")) << err;
+  EXPECT_EQ(runCaptured(model, {"export", "--form", "d", "-o", "x"}, out, err), 2);
+  EXPECT_TRUE(contains(err, "expected a, b or c")) << err;
 }

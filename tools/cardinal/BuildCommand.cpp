@@ -91,8 +91,10 @@ int compileTrainer(const std::string &source, const std::string &output,
   std::vector<std::string> args = {
       cxx, "-std=c++17", "-O2", "-fopenmp", "-I" + paths.includeDir, cpp,
       lib + "/libCardinalTrainerMain.a", lib + "/libCardinalTrainer.a",
+      lib + "/libCardinalRuntimeComm.a",
       lib + "/libCardinalRuntimeData.a", lib + "/libCardinalRuntimeCheckpoint.a",
-      lib + "/libCardinalRuntimeKernels.a", "-lopenblas", "-lz", "-o", output};
+      lib + "/libCardinalRuntimeKernels.a", "-lopenblas", "-lz", "-ljpeg",
+      "-lmpi", "-o", output};
   llvm::SmallVector<llvm::StringRef> argv(args.begin(), args.end());
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0,
