@@ -318,6 +318,24 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "                      const StepHyper &hyper) override {\n"
      << "    char *arena = trainArena_.data();\n";
   FunctionEmitter trainEmitter(os, "arena");
+  // Gradient k (the order of gradients()) is final after call readyAfter[k].
+  std::multimap<int64_t, std::pair<int64_t, const KernelCall *>> readyAfter;
+  int64_t gradIndex = 0;
+  for (const KernelCall &c : train.calls)
+    if (c.kernel == "sgd_update")
+      readyAfter.emplace(c.ints.at("grad_producer"),
+                         std::make_pair(gradIndex++, &c));
+  auto emitReady = [&](int64_t call) {
+    auto [lo, hi] = readyAfter.equal_range(call);
+    for (auto it = lo; it != hi; ++it) {
+      const KernelCall &c = *it->second.second;
+      os << fmt::format("    if (gradientReadyHook_) {{\n      NamedTensor g{{\"{}\", "
+                        "NamedTensor::Kind::Param, \"\", {}, {}}};\n"
+                        "      gradientReadyHook_({}, g);\n    }}\n",
+                        c.inputs[0].name, shapeList(c.inputs[0].shape),
+                        trainEmitter.ptr(c.inputs[1]), it->second.first);
+    }
+  };
   bool hooked = false;
   for (size_t i = 0; i < train.calls.size(); ++i) {
     if (!hooked && train.calls[i].kernel == "sgd_update") {
@@ -327,6 +345,7 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
       hooked = true;
     }
     trainEmitter.emit(train.calls[i], i);
+    emitReady(i);
   }
   const Buffer &loss = train.results[0], &logits = train.results[1];
   os << "    StepStats stats;\n"

@@ -111,6 +111,7 @@ private:
       if (failed(b))
         return failure();
       c.outputs.push_back(*b);
+      producer[v.getAsOpaquePointer()] = plan.calls.size();
     }
     plan.calls.push_back(std::move(c));
     return success();
@@ -264,6 +265,10 @@ private:
                       s.getWeightDecay().convertToDouble() > 0 ? 1.0 : 0.0}};
           addTensor(s.getVelocity().str(), "velocity", "zeros",
                     shapeOf(s.getParam()));
+          // The call after which this gradient is final (backward may still
+          // be running): where data parallelism can start reducing it.
+          auto it = producer.find(s.getGrad().getAsOpaquePointer());
+          k.ints["grad_producer"] = it == producer.end() ? -1 : it->second;
           return call(op, "sgd_update", {s.getParam(), s.getGrad()}, {}, k);
         })
         .Default([&](Operation *o) -> LogicalResult {
@@ -275,6 +280,7 @@ private:
   KernelPlan &plan;
   std::set<std::string> seen;
   std::map<std::pair<void *, void *>, std::string> bnNames;
+  std::map<void *, int64_t> producer; // value -> index of the call writing it
 };
 
 std::string describe(const Buffer &b) {

@@ -48,6 +48,20 @@ public:
   virtual void allReduceSum(double *data, int64_t n) = 0;
   virtual void allReduceSum(int64_t *data, int64_t n) = 0;
   /// Copies `bytes` bytes at `data` on rank `root` to `data` on every rank.
+  /// A started all-reduce: test() drives it (MPI progresses inside calls),
+  /// wait() finishes it. The buffer must stay untouched until then.
+  class Pending {
+  public:
+    virtual ~Pending() = default;
+    virtual bool test() { return true; }
+    virtual void wait() {}
+  };
+  /// Starts an in-place sum; the default runs it to completion at once.
+  virtual std::unique_ptr<Pending> startAllReduceSum(float *data, int64_t n) {
+    allReduceSum(data, n);
+    return std::make_unique<Pending>();
+  }
+
   virtual void broadcast(void *data, int64_t bytes, int root) = 0;
   virtual void barrier() = 0;
 

@@ -7,9 +7,11 @@
 // least a bucket long is reduced in place, without a copy. Bucket i always
 // holds the same tensors, in order, on every rank.
 //
-// The generated trainStep calls its gradient hook after the whole backward
-// pass, so buckets are reduced after backward (not overlapped with it); see
-// the note in runtime/trainer/Parallel.h.
+// Overlapped mode: the generated trainStep reports each gradient as soon as
+// backward has finished writing it (gradientReady, in a fixed order); a
+// bucket's non-blocking all-reduce starts once it is full, pending ones are
+// tested (MPI progresses only inside MPI calls) at every later readiness,
+// and finishStep waits for the rest before the SGD update.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_RUNTIME_COMM_GRADIENTALLREDUCE_H
@@ -18,6 +20,7 @@
 #include "runtime/comm/Communicator.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace cardinal::rt {
@@ -38,10 +41,26 @@ public:
   /// passes the same sizes in the same order.
   void averageInPlace(const std::vector<GradientSpan> &grads);
 
-  /// All-reduce calls made by the last averageInPlace.
+  /// All-reduce calls made by the last averageInPlace or overlapped step.
   int64_t lastCalls() const { return lastCalls_; }
 
+  /// Overlapped mode, per step: gradientReady for every gradient (the same
+  /// order on every rank), then finishStep, which leaves every gradient
+  /// averaged in place. Returns the gradients seen this step.
+  void gradientReady(const GradientSpan &g);
+  int64_t finishStep();
+
 private:
+  struct Bucket {
+    std::vector<float> staging; // packed copies; empty for an in-place one
+    std::vector<GradientSpan> spans;
+    std::unique_ptr<Communicator::Pending> pending;
+  };
+  void startBucket(Bucket &b);
+  std::vector<Bucket> inFlight_;
+  Bucket filling_;
+  int64_t fillFloats_ = 0, readyThisStep_ = 0;
+
   Communicator &comm_;
   int64_t bucketFloats_;
   std::vector<float> bucket_;

@@ -221,6 +221,54 @@ void MpiCommunicator::allReduceSum(int64_t *data, int64_t n) {
   impl_->allReduce(data, n, MPI_INT64_T, "int64");
 }
 
+namespace {
+
+// An MPI_Iallreduce in flight; wait() runs under the watchdog.
+class MpiPending final : public Communicator::Pending {
+public:
+  MpiPending(MpiCommunicator::Impl &m, MPI_Request request, std::string op)
+      : m_(m), request_(request), op_(std::move(op)) {}
+  ~MpiPending() override {
+    if (request_ != MPI_REQUEST_NULL)
+      MPI_Request_free(&request_);
+  }
+  bool test() override {
+    if (request_ == MPI_REQUEST_NULL)
+      return true;
+    int done = 0;
+    m_.check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), op_);
+    return done != 0;
+  }
+  void wait() override {
+    if (request_ == MPI_REQUEST_NULL)
+      return;
+    m_.arm(op_);
+    const int rc = MPI_Wait(&request_, MPI_STATUS_IGNORE);
+    m_.disarm();
+    m_.check(rc, op_);
+  }
+
+private:
+  MpiCommunicator::Impl &m_;
+  MPI_Request request_;
+  std::string op_;
+};
+
+} // namespace
+
+std::unique_ptr<Communicator::Pending>
+MpiCommunicator::startAllReduceSum(float *data, int64_t n) {
+  if (n > (int64_t(1) << 30)) // past int counts: the chunked blocking path
+    return Communicator::startAllReduceSum(data, n);
+  Impl &m = *impl_;
+  const std::string op = "MPI_Iallreduce (float, " + std::to_string(n) + ")";
+  MPI_Request request = MPI_REQUEST_NULL;
+  m.check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT,
+                         MPI_SUM, m.comm, &request),
+          op);
+  return std::make_unique<MpiPending>(m, request, op);
+}
+
 void MpiCommunicator::broadcast(void *data, int64_t bytes, int root) {
   Impl &m = *impl_;
   if (root < 0 || root >= m.size)

@@ -48,6 +48,8 @@ public:
   void allReduceSum(float *data, int64_t n) override;
   void allReduceSum(double *data, int64_t n) override;
   void allReduceSum(int64_t *data, int64_t n) override;
+  /// MPI_Iallreduce; wait() is watched by the same deadline.
+  std::unique_ptr<Pending> startAllReduceSum(float *data, int64_t n) override;
   void broadcast(void *data, int64_t bytes, int root) override;
   void barrier() override;
   [[noreturn]] void abort(const std::string &message, int code) override;
@@ -60,8 +62,10 @@ public:
   int localRank() const override;
   int localSize() const override;
 
-private:
+  /// Opaque (MpiCommunicator.cpp): MPI handles, the watchdog.
   struct Impl;
+
+private:
   std::unique_ptr<Impl> impl_;
 };
 

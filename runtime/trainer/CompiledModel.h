@@ -101,6 +101,15 @@ public:
   using GradientHook = std::function<void(std::vector<NamedTensor> &)>;
   void setGradientHook(GradientHook hook) { gradientHook_ = std::move(hook); }
 
+  /// Called during backward, as soon as gradient `index` (the order of
+  /// gradients()) is final, so data parallelism can start reducing it while
+  /// the rest of backward runs. Always in the same order; every gradient is
+  /// reported once per step, before the gradient hook.
+  using GradientReadyHook = std::function<void(int64_t, NamedTensor &)>;
+  void setGradientReadyHook(GradientReadyHook hook) {
+    gradientReadyHook_ = std::move(hook);
+  }
+
   /// The map from the trained tensors (form (c)) to the parameters and BN
   /// statistics of form 'a', 'b' or 'c'; empty if unknown.
   virtual std::vector<FormEntry> formMap(char form) const { return {}; }
@@ -110,6 +119,7 @@ public:
 
 protected:
   GradientHook gradientHook_;
+  GradientReadyHook gradientReadyHook_;
 };
 
 /// Defined by the generated code.

@@ -5,6 +5,8 @@
 #include "runtime/kernels/BatchNorm.h"
 
 #include <chrono>
+#include <stdexcept>
+#include <string>
 
 namespace cardinal::rt {
 namespace {
@@ -23,12 +25,28 @@ DataParallel::DataParallel(Communicator &comm, CompiledModel &model,
       reducer_(comm) {
   if (comm_.size() == 1)
     return; // one process: no hook, the step is exactly the local one
+  // Buckets start during backward as gradients become final; the hook
+  // before the update only waits for the rest (or, for a model that does
+  // not report readiness, reduces everything then).
+  model_.setGradientReadyHook([this](int64_t, NamedTensor &g) {
+    const Clock::time_point start = Clock::now();
+    reducer_.gradientReady({g.data, g.size()});
+    gradientSeconds_ += secondsSince(start);
+  });
   model_.setGradientHook([this](std::vector<NamedTensor> &grads) {
     const Clock::time_point start = Clock::now();
-    spans_.clear();
-    for (NamedTensor &g : grads)
-      spans_.push_back({g.data, g.size()});
-    reducer_.averageInPlace(spans_);
+    const int64_t reported = reducer_.finishStep();
+    if (reported == 0) {
+      spans_.clear();
+      for (NamedTensor &g : grads)
+        spans_.push_back({g.data, g.size()});
+      reducer_.averageInPlace(spans_);
+    } else if (reported != static_cast<int64_t>(grads.size())) {
+      throw std::runtime_error(
+          "data parallel: the model reported " + std::to_string(reported) +
+          " of its " + std::to_string(grads.size()) +
+          " gradients as ready; rebuild the trainer with a current cardinal");
+    }
     gradientSeconds_ += secondsSince(start);
     ++hookCalls_;
   });
@@ -40,6 +58,7 @@ DataParallel::~DataParallel() {
   if (comm_.size() == 1)
     return;
   model_.setGradientHook(nullptr);
+  model_.setGradientReadyHook(nullptr);
   if (syncBn_)
     setBatchNormReduce(nullptr, nullptr);
 }
