@@ -73,6 +73,34 @@ std::optional<TensorMap<T>> mapped(const ParamMap &m, const TensorMap<T> &p,
   return tryApplyParamMap(m, p, &error);
 }
 
+// Evaluates both graphs over GF(2^61-1) on the same inputs and fills the
+// verdict (ran, degree, bound, equivalent); false if an evaluation failed.
+bool compareOverGF(func::FuncOp a, const TensorMap<GF61> &pa, func::FuncOp b,
+                   const TensorMap<GF61> &pb, const TensorMap<GF61> &inputs,
+                   ExactVerdict &v, interp::EvalTrace<GF61> *ta = nullptr,
+                   interp::EvalTrace<GF61> *tb = nullptr,
+                   std::vector<HostTensor<GF61>> *ra = nullptr,
+                   std::vector<HostTensor<GF61>> *rb = nullptr) {
+  std::string error;
+  uint64_t da = 0, db = 0;
+  auto xa = run<GF61>(a, pa, inputs, &da, error, ta);
+  auto xb = succeeded(xa) ? run<GF61>(b, pb, inputs, &db, error, tb)
+                          : FailureOr<std::vector<HostTensor<GF61>>>(failure());
+  if (failed(xa) || failed(xb)) {
+    v.detail = "evaluation failed: " + error;
+    return false;
+  }
+  v.ran = true;
+  v.degree = std::max(da, db);
+  v.errorBound = double(v.degree) / double(GF61::kP);
+  v.equivalent = *xa == *xb;
+  if (ra)
+    *ra = std::move(*xa);
+  if (rb)
+    *rb = std::move(*xb);
+  return true;
+}
+
 ExactVerdict exact(func::FuncOp source, func::FuncOp x, const ParamMap &mx,
                    func::FuncOp y, const ParamMap &my, const CheckOptions &o,
                    bool training) {
@@ -93,18 +121,8 @@ ExactVerdict exact(func::FuncOp source, func::FuncOp x, const ParamMap &mx,
     v.detail = "parameter map: " + error;
     return v;
   }
-  uint64_t da = 0, db = 0;
-  auto ra = run<GF61>(a.fn, *pa, inputs, &da, error);
-  auto rb = succeeded(ra) ? run<GF61>(b.fn, *pb, inputs, &db, error)
-                          : FailureOr<std::vector<HostTensor<GF61>>>(failure());
-  if (failed(ra) || failed(rb)) {
-    v.detail = "evaluation failed: " + error;
+  if (!compareOverGF(a.fn, *pa, b.fn, *pb, inputs, v))
     return v;
-  }
-  v.ran = true;
-  v.degree = std::max(da, db);
-  v.errorBound = double(v.degree) / double(GF61::kP);
-  v.equivalent = *ra == *rb;
   if (!v.equivalent)
     v.detail = "outputs differ over GF(2^61-1)";
   return v;
@@ -193,20 +211,12 @@ ExactVerdict checkGraphs(func::FuncOp x, func::FuncOp y,
   }
   auto inputs = interp::randomInputs<GF61>(a.fn, o.seed + 1);
   interp::EvalTrace<GF61> ta, tb;
-  uint64_t da = 0, db = 0;
-  auto ra = run<GF61>(a.fn, params->first, inputs, &da, error, &ta);
-  auto rb = succeeded(ra) ? run<GF61>(b.fn, params->second, inputs, &db, error, &tb)
-                          : FailureOr<std::vector<HostTensor<GF61>>>(failure());
-  if (failed(ra) || failed(rb)) {
-    v.detail = "evaluation failed: " + error;
+  std::vector<HostTensor<GF61>> outA, outB;
+  if (!compareOverGF(a.fn, params->first, b.fn, params->second, inputs, v,
+                     &ta, &tb, &outA, &outB) ||
+      v.equivalent)
     return v;
-  }
-  v.ran = true;
-  v.degree = std::max(da, db);
-  v.errorBound = double(v.degree) / double(GF61::kP);
-  v.equivalent = *ra == *rb;
-  if (v.equivalent)
-    return v;
+  auto *ra = &outA, *rb = &outB;
 
   // Counterexample: the first differing output element, in float64 too.
   std::ostringstream os;
