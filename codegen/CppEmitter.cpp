@@ -77,6 +77,15 @@ public:
                         conv(in[0].shape, in[1].shape, out[0].shape, c),
                         ptr(in[0]), ptr(in[1]),
                         in.size() > 2 ? ptr(in[2]) : "nullptr", ptr(out[0]));
+    } else if (k == "conv2d_bn_act") {
+      os << fmt::format(
+          "    conv2dBnActForward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {});\n",
+          conv(in[0].shape, in[1].shape, out[0].shape, c), ptr(in[0]),
+          ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
+          floatLit(c.reals.at("eps")),
+          c.ints.at("residual") ? ptr(in[6]) : "nullptr",
+          c.ints.at("relu") ? "true" : "false", ptr(out[0]));
     } else if (k == "conv2d_backward_data") {
       os << fmt::format("    conv2dBackwardData<float>({}, {}, {}, {});\n",
                         conv(out[0].shape, in[1].shape, in[0].shape, c),

@@ -2,6 +2,7 @@
 #include "codegen/KernelPlan.h"
 
 #include "ir/NNDialect.h"
+#include "ir/NNFusedOps.h"
 #include "ir/NNGradOps.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -143,6 +144,19 @@ private:
           return call(op, "conv2d_forward", ins, {c.getResult()},
                       convAttrs(c.getStrides(), c.getPadding(), c.getDilation(),
                                 c.getGroups()));
+        })
+        .Case<nn::Conv2dBnActOp>([&](nn::Conv2dBnActOp c) {
+          SmallVector<Value> ins{c.getInput(),       c.getWeight(),
+                                 c.getScale(),       c.getShift(),
+                                 c.getRunningMean(), c.getRunningVar()};
+          if (c.getResidual())
+            ins.push_back(c.getResidual());
+          KernelCall k = convAttrs(c.getStrides(), c.getPadding(),
+                                   c.getDilation(), c.getGroups());
+          k.ints["relu"] = c.getRelu() ? 1 : 0;
+          k.ints["residual"] = c.getResidual() ? 1 : 0;
+          k.reals["eps"] = c.getEps().convertToDouble();
+          return call(op, "conv2d_bn_act", ins, {c.getResult()}, k);
         })
         .Case<nn::Conv2dGradInputOp>([&](nn::Conv2dGradInputOp c) {
           return call(op, "conv2d_backward_data", {c.getGradOutput(), c.getWeight()},

@@ -20,6 +20,7 @@
 #include "interp/Kernels.h"
 #include "interp/ParamSpecs.h"
 #include "ir/NNDialect.h"
+#include "ir/NNFusedOps.h"
 #include "ir/NNGradOps.h"
 #include "ir/ShapeRules.h"
 
@@ -162,6 +163,8 @@ private:
             [&](auto o) { return evalBatchNorm(o, env); })
         .template Case<nn::ReluOp>([&](auto o) { return evalRelu(o, env); })
         .template Case<nn::AddOp>([&](auto o) { return evalAdd(o, env); })
+        .template Case<nn::Conv2dBnActOp>(
+            [&](auto o) { return evalConvBnAct(o, env); })
         .template Case<nn::ConcatOp>(
             [&](auto o) { return evalConcat(o, env); })
         .template Case<nn::SliceOp>([&](auto o) { return evalSlice(o, env); })
@@ -313,7 +316,10 @@ private:
   }
 
   FailureOr<Val<T>> evalRelu(nn::ReluOp op, Env &env) {
-    const Val<T> &x = get(env, op.getInput());
+    return reluOf(get(env, op.getInput()));
+  }
+
+  Val<T> reluOf(const Val<T> &x) {
     Val<T> y;
     y.degree = degree::cubic(x.degree);
     if constexpr (kIsGF<T>) {
@@ -321,6 +327,49 @@ private:
       y.t = gf::relu(x.t, x.labels, opts_.gfKey);
     } else {
       y.t = kernels::relu(x.t);
+    }
+    return y;
+  }
+
+  /// nn.conv2d_bn_act: exactly the composition of the unfused ops' values
+  /// (conv, eval BN with its keyed 1/sqrt over GF, add, relu), so the exact
+  /// check compares a fused graph with the unfused one function for function.
+  FailureOr<Val<T>> evalConvBnAct(nn::Conv2dBnActOp op, Env &env) {
+    const Val<T> &x = get(env, op.getInput()), &w = get(env, op.getWeight());
+    nn::Conv2dAttrs a;
+    a.strides = vec(op.getStrides());
+    a.padding = vec(op.getPadding());
+    a.dilation = vec(op.getDilation());
+    a.groups = static_cast<int64_t>(op.getGroups());
+    Val<T> c;
+    c.t = kernels::conv2d(x.t, w.t, nullptr, a);
+    c.degree = degree::product(x.degree, w.degree);
+    if constexpr (kIsGF<T>)
+      c.labels = gf::unlabeled(c.t.shape);
+    Val<T> y = batchNormEvalOf(c, get(env, op.getScale()),
+                               get(env, op.getShift()),
+                               get(env, op.getRunningMean()),
+                               get(env, op.getRunningVar()),
+                               op.getEps().convertToDouble());
+    if (op.getResidual())
+      y = sum(y, get(env, op.getResidual()));
+    if (op.getRelu())
+      y = reluOf(y);
+    return y;
+  }
+
+  Val<T> batchNormEvalOf(const Val<T> &x, const Val<T> &scale,
+                         const Val<T> &shift, const Val<T> &mean,
+                         const Val<T> &var, double eps) {
+    Val<T> y;
+    y.degree = degree::batchNormEval(x.degree, scale.degree, shift.degree,
+                                     mean.degree, var.degree);
+    if constexpr (kIsGF<T>) {
+      y.labels = gf::batchNormLabels(scale.t, shift.t, mean.t, var.t);
+      y.t = gf::batchNormEval(x.t, scale.t, shift.t, mean.t, var.t, y.labels,
+                              eps, opts_.gfKey);
+    } else {
+      y.t = kernels::batchNormEval(x.t, scale.t, shift.t, mean.t, var.t, eps);
     }
     return y;
   }

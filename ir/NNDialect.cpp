@@ -1,5 +1,6 @@
 //===- NNDialect.cpp - dialect registration --------------------------------===//
 #include "ir/NNDialect.h"
+#include "ir/NNFusedOps.h"
 #include "ir/NNGradOps.h"
 
 using namespace mlir;
@@ -15,5 +16,9 @@ void NNDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "ir/NNGradOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "ir/NNFusedOps.cpp.inc"
       >();
 }

@@ -2,6 +2,7 @@
 #include "proof/Respecialize.h"
 
 #include "ir/NNDialect.h"
+#include "ir/NNFusedOps.h"
 #include "ir/ShapeRules.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -46,6 +47,18 @@ LogicalResult infer(Operation *op) {
         nn::Shape bias = c.getBias() ? shapeOf(c.getBias()) : nn::Shape{};
         shape = nn::conv2dShape(shapeOf(c.getInput()), shapeOf(c.getWeight()),
                                 c.getBias() ? &bias : nullptr, a, error);
+      })
+      .Case<nn::Conv2dBnActOp>([&](nn::Conv2dBnActOp c) {
+        nn::Conv2dAttrs a;
+        a.strides.assign(c.getStrides().begin(), c.getStrides().end());
+        a.padding.assign(c.getPadding().begin(), c.getPadding().end());
+        a.dilation.assign(c.getDilation().begin(), c.getDilation().end());
+        a.groups = c.getGroups();
+        shape = nn::conv2dShape(shapeOf(c.getInput()), shapeOf(c.getWeight()),
+                                nullptr, a, error);
+        if (shape && c.getResidual())
+          shape = nn::sameShape(*shape, shapeOf(c.getResidual()), "result",
+                                "residual", error);
       })
       .Case<nn::BatchNormOp, nn::ReluOp>(
           [&](Operation *o) { shape = shapeOf(o->getOperand(0)); })

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
+#include "passes/fusion/FusionPasses.h"
 #include "passes/training/TrainingPasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
                   mlir::arith::ArithDialect>();
   cardinal::registerNNPasses();
   cardinal::registerNNTrainingPasses();
+  cardinal::registerNNFusionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(mlir::MlirOptMain(

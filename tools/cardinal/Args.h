@@ -22,6 +22,7 @@ struct Args {
   std::string target = "cpu";
   double momentum = 0.9, weightDecay = 1e-4, lr = 0.1;
   bool noBnDecay = false;
+  bool noFuse = false; // build: skip --nn-fold-bn in predict()
   bool outputGiven = false;
   dsl::ModelOptions options;
 };

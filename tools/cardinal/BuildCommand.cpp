@@ -9,6 +9,7 @@
 #include "codegen/KernelPlan.h"
 #include "passes/FormRecognition.h"
 #include "passes/Passes.h"
+#include "passes/fusion/FusionPasses.h"
 #include "passes/training/TrainingPasses.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -123,6 +124,7 @@ int commandBuild(const Args &args, const char *argv0) {
                  "' (available: cpu; the CUDA backend is not built yet)");
   registerNNPasses();
   registerNNTrainingPasses();
+  registerNNFusionPasses();
 
   MLIRContext context;
   OwningOpRef<ModuleOp> module;
@@ -143,8 +145,11 @@ int commandBuild(const Args &args, const char *argv0) {
     return rc;
   if (args.emit == "train-mlir")
     return write(args.output, print(*train));
-  if (int rc = runPipeline(*predict, "nn-lower-aggregate{form=c},"
-                                     "nn-memory-plan"))
+  // Inference folds eval BN (+ residual add + ReLU) into the convs unless
+  // --no-fuse; the training step is not fused.
+  if (int rc = runPipeline(*predict, std::string("nn-lower-aggregate{form=c},") +
+                                         (args.noFuse ? "" : "nn-fold-bn,") +
+                                         "nn-memory-plan"))
     return rc;
 
   auto trainPlan = codegen::buildKernelPlan(firstFunction(*train));

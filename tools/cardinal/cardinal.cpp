@@ -34,7 +34,7 @@ const char *kUsageText = R"(usage: cardinal <command> [options]
 commands:
   build MODEL [-o trainer]            compile MODEL to a trainer binary
         [--target cpu] [--batch N] [--lr X] [--momentum X] [--wd X]
-        [--no-bn-decay] [--emit=mlir|train-mlir|plan|cpp]
+        [--no-bn-decay] [--no-fuse] [--emit=mlir|train-mlir|plan|cpp]
                                       (--emit stops at a stage and prints it)
   stats MODEL [--json]                parameters and multiply-adds per stage
                                       (the paper's Table 1) and totals
@@ -127,6 +127,8 @@ int parseArgs(int argc, char **argv, Args &args) {
                                                         : args.lr) = x;
     } else if (a == "--no-bn-decay" && !hasInline) {
       args.noBnDecay = true;
+    } else if (a == "--no-fuse" && !hasInline) {
+      args.noFuse = true;
     } else if (a == "--block") {
       if (!next(args.block))
         return usageError("--block needs a block name (e.g. stage2.block0)");
