@@ -3,13 +3,15 @@
 PyTorch (Debian's 1.13, channels_last), side by side in one run.
 
     bench/train_step_vs_torch.py [--build build] [--model resnext29_4x16d]
-        [--batch 32] [--steps 6] [--repeats 3] [--threads 1,2]
+        [--batch 32] [--steps 6] [--repeats 3] [--threads 1,2] [--unfused]
 
 Both train the same architecture (conv bias-free, BN in training mode,
 grouped 3x3 convs, SGD with momentum 0.9 and weight decay) on random 32x32
 inputs. Runs are interleaved (Cardinal, PyTorch, Cardinal, ...) because
 timing on small VMs drifts; the table reports medians and the ratio
-PyTorch time / Cardinal time (> 1: Cardinal is faster).
+PyTorch time / Cardinal time (> 1: Cardinal is faster). With --unfused a
+second trainer built with --no-fuse (no --nn-fuse-conv-bn-relu) joins the
+interleaving, with the ratio unfused time / fused time.
 """
 import argparse
 import os
@@ -112,23 +114,40 @@ def main():
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--unfused", action="store_true",
+                    help="also time a trainer built with --no-fuse")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="cardinal-bench-")
     trainer = os.path.join(work, "trainer")
     subprocess.run([os.path.join(a.build, "bin", "cardinal"), "build", a.model,
                     "--batch", str(a.batch), "-o", trainer], check=True)
+    unfused = os.path.join(work, "trainer-unfused")
+    if a.unfused:
+        subprocess.run([os.path.join(a.build, "bin", "cardinal"), "build",
+                        a.model, "--batch", str(a.batch), "--no-fuse", "-o",
+                        unfused], check=True)
     print("%s, batch %d, 32x32, %d timed steps, median of %d interleaved runs"
           % (a.model, a.batch, a.steps, a.repeats))
-    print("%-8s %14s %14s %10s" % ("threads", "cardinal s/step", "torch s/step",
-                                   "torch/card"))
+    head = "%-8s %14s %14s %10s" % ("threads", "cardinal s/step", "torch s/step",
+                                    "torch/card")
+    if a.unfused:
+        head += " %15s %14s" % ("unfused s/step", "unfused/fused")
+    print(head)
     for threads in [int(t) for t in a.threads.split(",")]:
-        ours, theirs = [], []
+        ours, theirs, plain = [], [], []
         for _ in range(a.repeats):
             ours.append(cardinal_step_seconds(trainer, a.batch, a.steps, threads))
+            if a.unfused:
+                plain.append(cardinal_step_seconds(unfused, a.batch, a.steps,
+                                                   threads))
             theirs.append(torch_step_seconds(a.model, a.batch, a.steps, threads))
         o, t = statistics.median(ours), statistics.median(theirs)
-        print("%-8d %14.3f %14.3f %10.2f" % (threads, o, t, t / o))
+        line = "%-8d %14.3f %14.3f %10.2f" % (threads, o, t, t / o)
+        if a.unfused:
+            u = statistics.median(plain)
+            line += " %15.3f %14.2f" % (u, u / o)
+        print(line)
 
 
 if __name__ == "__main__":

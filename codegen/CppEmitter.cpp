@@ -121,6 +121,23 @@ public:
           member(bn + ".saved_mean") + ".data()",
           member(bn + ".saved_invstd") + ".data()", ptr(out[0]), ptr(out[1]),
           ptr(out[2]));
+    } else if (k == "bn_train_relu") {
+      const std::string &bn = c.names.at("bn");
+      os << fmt::format(
+          "    bnTrainReluForward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {});\n",
+          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]),
+          floatLit(c.reals.at("eps")), floatLit(c.reals.at("momentum")),
+          ptr(out[0]), member(bn + ".saved_mean") + ".data()",
+          member(bn + ".saved_invstd") + ".data()", ptr(in[3]), ptr(in[4]));
+    } else if (k == "bn_relu_backward") {
+      const std::string &bn = c.names.at("bn");
+      os << fmt::format(
+          "    bnReluBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
+          act(in[2].shape), ptr(in[2]), ptr(in[1]), ptr(in[0]), ptr(in[3]),
+          member(bn + ".saved_mean") + ".data()",
+          member(bn + ".saved_invstd") + ".data()", ptr(out[0]), ptr(out[1]),
+          ptr(out[2]));
     } else if (k == "relu_forward") {
       os << fmt::format("    reluForward<float>({}, {}, {});\n",
                         in[0].elements(), ptr(in[0]), ptr(out[0]));

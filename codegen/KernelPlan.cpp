@@ -203,6 +203,35 @@ private:
                       {g.getGradOutput(), g.getInput(), g.getScale()},
                       {g.getGradInput(), g.getGradScale(), g.getGradShift()}, c);
         })
+        .Case<nn::BnTrainReluOp>([&](nn::BnTrainReluOp bn) {
+          KernelCall c;
+          c.reals = {{"eps", bn.getEps().convertToDouble()},
+                     {"momentum", bn.getMomentum().convertToDouble()}};
+          std::string owner =
+              bn.getScale().getDefiningOp<nn::ParamOp>().getName().rsplit('.').first.str();
+          c.names["bn"] = owner;
+          bnNames[{bn.getInput().getAsOpaquePointer(),
+                   bn.getScale().getAsOpaquePointer()}] = owner;
+          int64_t channels = shapeOf(bn.getScale())[0];
+          addTensor(owner + ".saved_mean", "scratch", "zeros", {channels});
+          addTensor(owner + ".saved_invstd", "scratch", "zeros", {channels});
+          return call(op, "bn_train_relu",
+                      {bn.getInput(), bn.getScale(), bn.getShift(),
+                       bn.getRunningMean(), bn.getRunningVar()},
+                      {bn.getResult()}, c);
+        })
+        .Case<nn::BnReluGradOp>([&](nn::BnReluGradOp g) -> LogicalResult {
+          KernelCall c;
+          c.reals = {{"eps", g.getEps().convertToDouble()}};
+          c.names["bn"] = bnOwner(g.getInput(), g.getScale());
+          if (c.names["bn"].empty())
+            return op->emitError() << "kernel plan: bn_relu_grad has no "
+                                      "matching nn.bn_train_relu";
+          return call(op, "bn_relu_backward",
+                      {g.getGradOutput(), g.getOutput(), g.getInput(),
+                       g.getScale()},
+                      {g.getGradInput(), g.getGradScale(), g.getGradShift()}, c);
+        })
         .Case<nn::ReluOp>([&](nn::ReluOp r) {
           return call(op, "relu_forward", {r.getInput()}, {r.getResult()});
         })

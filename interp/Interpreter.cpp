@@ -134,6 +134,8 @@ private:
   FailureOr<std::vector<Val<T>>> evalResults(Operation &op, Env &env) {
     if (auto g = dyn_cast<nn::BatchNormGradOp>(op))
       return evalBatchNormGrad(g, env);
+    if (auto g = dyn_cast<nn::BnReluGradOp>(op))
+      return evalBnReluGrad(g, env);
     if (op.getNumResults() != 1) { // nn.sgd_update, unknown ops
       if (failed(evalOp(op, env))) // reports why
         return failure();
@@ -162,6 +164,8 @@ private:
         .template Case<nn::BatchNormOp>(
             [&](auto o) { return evalBatchNorm(o, env); })
         .template Case<nn::ReluOp>([&](auto o) { return evalRelu(o, env); })
+        .template Case<nn::BnTrainReluOp>(
+            [&](auto o) { return evalBnTrainRelu(o, env); })
         .template Case<nn::AddOp>([&](auto o) { return evalAdd(o, env); })
         .template Case<nn::Conv2dBnActOp>(
             [&](auto o) { return evalConvBnAct(o, env); })
@@ -313,6 +317,29 @@ private:
                                               var.t, eps);
     }
     return y;
+  }
+
+  /// nn.bn_train_relu: exactly the composition of training-mode BN (with its
+  /// keyed 1/sqrt over GF) and the keyed ReLU, as the unfused ops evaluate.
+  FailureOr<Val<T>> evalBnTrainRelu(nn::BnTrainReluOp op, Env &env) {
+    const Val<T> &x = get(env, op.getInput());
+    const Val<T> &scale = get(env, op.getScale()),
+                 &shift = get(env, op.getShift()),
+                 &mean = get(env, op.getRunningMean()),
+                 &var = get(env, op.getRunningVar());
+    Val<T> y;
+    y.degree = degree::batchNormTrain(x.degree, scale.degree, shift.degree);
+    const double eps = op.getEps().convertToDouble();
+    if constexpr (kIsGF<T>) {
+      y.labels = gf::batchNormLabels(scale.t, shift.t, mean.t, var.t);
+      y.t = gf::batchNormTrain(x.t, scale.t, shift.t, y.labels, eps,
+                               opts_.gfKey);
+    } else {
+      (void)mean;
+      (void)var;
+      y.t = kernels::batchNormTrain(x.t, scale.t, shift.t, eps);
+    }
+    return reluOf(y);
   }
 
   FailureOr<Val<T>> evalRelu(nn::ReluOp op, Env &env) {
@@ -556,6 +583,28 @@ private:
       rs.push_back(plain(std::move(g.input), d));
       rs.push_back(plain(std::move(g.scale), d));
       rs.push_back(plain(std::move(g.shift), dy.degree));
+      return rs;
+    }
+  }
+
+  /// nn.bn_relu_grad: batch_norm_grad(relu_grad(dy, y), x, scale).
+  FailureOr<std::vector<Val<T>>> evalBnReluGrad(nn::BnReluGradOp op,
+                                                Env &env) {
+    if constexpr (kIsGF<T>) {
+      return unsupportedInGF(op);
+    } else {
+      const Val<T> &dy = get(env, op.getGradOutput()),
+                   &y = get(env, op.getOutput()),
+                   &x = get(env, op.getInput()),
+                   &scale = get(env, op.getScale());
+      HostTensor<T> masked = kernels::reluGrad(dy.t, y.t);
+      kernels::BatchNormGrads<T> g = kernels::batchNormGrad(
+          masked, x.t, scale.t, op.getEps().convertToDouble());
+      const uint64_t d = degree::kInfiniteDegree;
+      std::vector<Val<T>> rs;
+      rs.push_back(plain(std::move(g.input), d));
+      rs.push_back(plain(std::move(g.scale), d));
+      rs.push_back(plain(std::move(g.shift), d));
       return rs;
     }
   }

@@ -23,6 +23,11 @@
 //    batch_norm_grad recomputes the batch statistics of its input as the
 //    training-mode forward does; max_pool2d_grad routes dy to the first
 //    maximum of each window (kh-major order; padding never wins).
+//  - Fused training ops (--nn-fuse-conv-bn-relu): nn.bn_train_relu is the
+//    composition training BN -> ReLU in every type (over GF61 the same keyed
+//    functions, so the exact check compares it op for op); nn.bn_relu_grad
+//    is batch_norm_grad(relu_grad(dy, y), x, scale) in float / double and,
+//    like every backward op, unsupported in GF61.
 //    nn.sgd_update (an in-place parameter update) is unsupported: evaluate
 //    the gradients before --nn-sgd.
 //  - Values are dropped after their last use, so memory follows the live

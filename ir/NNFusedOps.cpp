@@ -56,5 +56,41 @@ LogicalResult Conv2dBnActOp::verify() {
   return success();
 }
 
+namespace {
+/// The batch_norm shape rule on (input, scale), static shapes, same element
+/// type, eps > 0.
+LogicalResult verifyBn(Operation *op, Value input, Value scale, double eps) {
+  for (auto [v, name] : {std::pair<Value, StringRef>{input, "input"},
+                         {scale, "scale"}})
+    if (!cast<ShapedType>(v.getType()).hasStaticShape())
+      return op->emitOpError() << "operand '" << name
+                               << "' must have a static shape, got "
+                               << v.getType();
+  std::string error;
+  if (!batchNormShape(shapeOf(input), shapeOf(scale), error))
+    return op->emitOpError() << error;
+  if (cast<ShapedType>(input.getType()).getElementType() !=
+      cast<ShapedType>(scale.getType()).getElementType())
+    return op->emitOpError() << "element type of 'scale' differs from 'input'";
+  if (!(eps > 0))
+    return op->emitOpError() << "attribute 'eps' must be > 0, got " << eps;
+  return success();
+}
+} // namespace
+
+LogicalResult BnTrainReluOp::verify() {
+  if (failed(verifyBn(*this, getInput(), getScale(),
+                      getEps().convertToDouble())))
+    return failure();
+  double m = getMomentum().convertToDouble();
+  if (!(m >= 0 && m <= 1))
+    return emitOpError() << "attribute 'momentum' must be in [0, 1], got " << m;
+  return success();
+}
+
+LogicalResult BnReluGradOp::verify() {
+  return verifyBn(*this, getInput(), getScale(), getEps().convertToDouble());
+}
+
 #define GET_OP_CLASSES
 #include "ir/NNFusedOps.cpp.inc"

@@ -87,8 +87,10 @@ std::string formatReport(const std::string &model,
     out += fmt::format("\nblock {}  (w={} -> {}, C={}, d={}, {}x{}, stride {})\n",
                        i.name, i.widthIn, i.widthOut, i.cardinality,
                        i.bottleneck, i.height, i.width, i.stride);
-    out += fmt::format("  {:<5} {:>14} {:>10} {:>12}\n", "form",
-                       "params (Eq.4)", "+ BN", "mult-adds");
+    bool timed = r.seconds[0] >= 0 || r.seconds[1] >= 0 || r.seconds[2] >= 0;
+    out += fmt::format("  {:<5} {:>14} {:>10} {:>12}{}\n", "form",
+                       "params (Eq.4)", "+ BN", "mult-adds",
+                       timed ? fmt::format(" {:>12}", "time/batch") : "");
     for (int f = 0; f < 3; ++f) {
       if (!r.forms.forms[f]) {
         out += fmt::format("  ({})   not available: {}\n", formLetter(f),
@@ -96,9 +98,12 @@ std::string formatReport(const std::string &model,
         continue;
       }
       const FormCounts &c = r.forms.counts[f];
-      out += fmt::format("  ({})   {:>14} {:>10} {:>12}\n", formLetter(f),
+      out += fmt::format("  ({})   {:>14} {:>10} {:>12}{}\n", formLetter(f),
                          withCommas(c.convParams), withCommas(c.bnParams),
-                         humanCount(c.macs));
+                         humanCount(c.macs),
+                         r.seconds[f] >= 0
+                             ? fmt::format(" {:>9.2f} ms", r.seconds[f] * 1e3)
+                             : "");
     }
     for (const FormProof &p : r.proofs) {
       const Certificate &c = p.certificate;
@@ -170,6 +175,7 @@ llvm::json::Value reportJson(const std::string &model,
       }
       const FormCounts &c = r.forms.counts[f];
       forms[key] = llvm::json::Object{{"available", true},
+                                      {"seconds", r.seconds[f]},
                                       {"params", c.convParams},
                                       {"bn_params", c.bnParams},
                                       {"macs", c.macs},

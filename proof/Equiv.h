@@ -24,6 +24,8 @@ struct BlockReport {
   std::vector<FormProof> proofs; // (a)->(b), (b)->(c), (a)->(c)
   PairCheck check;               // (a) vs (c) (or the available pair)
   int checkedFrom = 0, checkedTo = 2;
+  /// Seconds per forward of each form on the CPU backend; < 0: not timed.
+  std::array<double, 3> seconds{-1, -1, -1};
   bool proved() const;
 };
 

@@ -60,7 +60,7 @@ LogicalResult infer(Operation *op) {
           shape = nn::sameShape(*shape, shapeOf(c.getResidual()), "result",
                                 "residual", error);
       })
-      .Case<nn::BatchNormOp, nn::ReluOp>(
+      .Case<nn::BatchNormOp, nn::ReluOp, nn::BnTrainReluOp>(
           [&](Operation *o) { shape = shapeOf(o->getOperand(0)); })
       .Case<nn::AddOp>([&](nn::AddOp a) {
         shape = nn::sameShape(shapeOf(a.getLhs()), shapeOf(a.getRhs()), "lhs",

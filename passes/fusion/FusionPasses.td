@@ -16,4 +16,19 @@ def FoldBn : Pass<"nn-fold-bn", "::mlir::ModuleOp"> {
   }];
 }
 
+def FuseConvBnRelu : Pass<"nn-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
+  let summary = "Fuse training-mode batch_norm -> relu and its backward pair";
+  let description = [{
+    Runs on training graphs (after --nn-autodiff, and after --nn-sgd if
+    present). A training-mode nn.batch_norm whose result has exactly one use,
+    an nn.relu, becomes one nn.bn_train_relu. If that relu's output feeds an
+    nn.relu_grad whose result has exactly one use, the grad_output of an
+    nn.batch_norm_grad on the same BN (same input, scale and eps), the pair
+    becomes one nn.bn_relu_grad. Nothing else fuses: a BN whose output has
+    another consumer, or a relu_grad read by something else, stays unfused.
+    Each fused op is created at the position of the last op it replaces, so
+    all of its operands dominate it.
+  }];
+}
+
 #endif // CARDINAL_FUSION_PASSES

@@ -133,6 +133,8 @@ void setBatchNormReduce(BatchNormReduceFn fn, void *ctx) {
   gReduceCtx = fn ? ctx : nullptr;
 }
 
+bool batchNormReduceInstalled() { return gReduce != nullptr; }
+
 template <typename T>
 void batchNormForwardTrain(const ActShape &s, const T *x, const T *scale,
                            const T *shift, T eps, T momentum, T *y,

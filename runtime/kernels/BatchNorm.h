@@ -53,6 +53,8 @@ void batchNormBackward(const ActShape &s, const T *x, const T *dy,
 /// kernels above are purely local and unchanged.
 using BatchNormReduceFn = void (*)(double *data, int64_t n, void *ctx);
 void setBatchNormReduce(BatchNormReduceFn fn, void *ctx);
+/// Whether a reducer is installed (the fused BN kernels then fall back).
+bool batchNormReduceInstalled();
 
 } // namespace cardinal::rt
 

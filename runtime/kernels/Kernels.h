@@ -12,6 +12,7 @@
 #include "runtime/kernels/Concat.h"
 #include "runtime/kernels/Conv2d.h"
 #include "runtime/kernels/Elementwise.h"
+#include "runtime/kernels/FusedBn.h"
 #include "runtime/kernels/FusedConv.h"
 #include "runtime/kernels/Linear.h"
 #include "runtime/kernels/Loss.h"

@@ -18,11 +18,12 @@ struct Args {
   // equiv
   std::string block, dotDir, certificate;
   bool noCheck = false;
+  bool timeForms = false; // equiv --time
   // build
   std::string target = "cpu";
   double momentum = 0.9, weightDecay = 1e-4, lr = 0.1;
   bool noBnDecay = false;
-  bool noFuse = false; // build: skip --nn-fold-bn in predict()
+  bool noFuse = false; // build: skip --nn-fold-bn (predict) and --nn-fuse-conv-bn-relu (train)
   bool outputGiven = false;
   dsl::ModelOptions options;
 };

@@ -139,14 +139,17 @@ int commandBuild(const Args &args, const char *argv0) {
                                 "no-bn-decay={}}}",
                                 args.momentum, args.weightDecay,
                                 args.noBnDecay ? "true" : "false");
+  // Training fusion (BN-apply + ReLU, dReLU + dBN) unless --no-fuse.
   if (int rc = runPipeline(*train, "nn-lower-aggregate{form=c},"
                                    "nn-attach-loss,nn-autodiff," + sgd +
+                                       (args.noFuse ? std::string()
+                                                    : std::string(",nn-fuse-conv-bn-relu")) +
                                        ",nn-memory-plan"))
     return rc;
   if (args.emit == "train-mlir")
     return write(args.output, print(*train));
   // Inference folds eval BN (+ residual add + ReLU) into the convs unless
-  // --no-fuse; the training step is not fused.
+  // --no-fuse.
   if (int rc = runPipeline(*predict, std::string("nn-lower-aggregate{form=c},") +
                                          (args.noFuse ? "" : "nn-fold-bn,") +
                                          "nn-memory-plan"))

@@ -7,6 +7,11 @@
 #include "passes/ParamMap.h"
 #include "interp/ParamSpecs.h"
 #include "proof/Equiv.h"
+#include "codegen/KernelPlan.h"
+#include "passes/training/TrainingPasses.h"
+#include "tools/cardinal/PlanExecutor.h"
+
+#include "mlir/Pass/PassManager.h"
 
 #include "ir/NNDialect.h"
 
@@ -141,6 +146,32 @@ int checkCertificateFile(const Args &args, ModuleOp module) {
   return kOk;
 }
 
+// Times the forward of every available form of every block on the CPU
+// kernels (memory-planned, BN with running statistics), median of 5.
+void timeForms(std::vector<proof::BlockReport> &blocks) {
+  for (proof::BlockReport &r : blocks)
+    for (int f = 0; f < 3; ++f) {
+      if (!r.forms.forms[f])
+        continue;
+      OwningOpRef<ModuleOp> m = r.forms.forms[f]->clone();
+      PassManager pm(m->getContext());
+      pm.addPass(createMemoryPlan());
+      if (failed(pm.run(*m)))
+        continue;
+      auto plan = codegen::buildKernelPlan(proof::blockFunction(*m));
+      if (failed(plan))
+        continue;
+      PlanExecutor executor(*plan);
+      std::string error;
+      double s = executor.time(5, error);
+      if (!error.empty())
+        llvm::errs() << "note: " << r.forms.info.name << " form ("
+                     << proof::formLetter(f) << ") not timed: " << error
+                     << "\n";
+      r.seconds[f] = s;
+    }
+}
+
 int writeDots(const std::string &dir,
               const std::vector<proof::BlockReport> &blocks) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
@@ -212,6 +243,8 @@ int commandEquiv(const Args &args, const char *argv0) {
                     "--nn-convert-form)\n";
     return kBadInput;
   }
+  if (args.timeForms)
+    timeForms(blocks);
   std::string name = firstFunction(*module).getName().str();
   std::string text;
   if (args.json) {

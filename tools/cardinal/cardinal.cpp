@@ -38,7 +38,7 @@ commands:
                                       (--emit stops at a stage and prints it)
   stats MODEL [--json]                parameters and multiply-adds per stage
                                       (the paper's Table 1) and totals
-  equiv MODEL [--block NAME] [--json] [--dot DIR] [--no-check]
+  equiv MODEL [--block NAME] [--json] [--dot DIR] [--no-check] [--time]
                                       forms (a), (b), (c) of every block: counts,
                                       a rewrite certificate, exact GF(2^61-1)
                                       and float checks
@@ -140,6 +140,8 @@ int parseArgs(int argc, char **argv, Args &args) {
         return usageError("--check-certificate needs a file");
     } else if (a == "--no-check" && !hasInline) {
       args.noCheck = true;
+    } else if (a == "--time" && !hasInline) {
+      args.timeForms = true;
     } else if (a == "--model") {
       if (!next(args.model))
         return usageError("--model needs a name");
