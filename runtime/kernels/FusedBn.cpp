@@ -5,6 +5,8 @@
 #include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Parallel.h"
 
+#include "runtime/kernels/BnStats.h"
+
 #include <cmath>
 #include <vector>
 
@@ -24,24 +26,8 @@ void bnTrainReluForward(const ActShape &s, const T *x, const T *scale,
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
     // Statistics pass (as batchNormForwardTrain: double, two-pass).
-    double sum = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < hw; ++i)
-        sum += row[i];
-    }
-    const double mean = sum / count;
-    double sq = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sq)
-      for (int64_t i = 0; i < hw; ++i) {
-        const double d = row[i] - mean;
-        sq += d * d;
-      }
-    }
-    const double var = sq / count;
+    double mean, var;
+    detail::channelMoments(s, x, c, mean, var);
     const double invStd = 1.0 / std::sqrt(var + eps);
     const T meanT = static_cast<T>(mean);
     const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
@@ -59,7 +45,7 @@ void bnTrainReluForward(const ActShape &s, const T *x, const T *scale,
     saveMean[c] = static_cast<T>(mean);
     saveInvStd[c] = static_cast<T>(invStd);
     if (runningMean && runningVar) {
-      const double unbiased = count > 1 ? sq / (count - 1) : var;
+      const double unbiased = count > 1 ? var * count / (count - 1) : var;
       runningMean[c] =
           static_cast<T>((1 - momentum) * runningMean[c] + momentum * mean);
       runningVar[c] =
