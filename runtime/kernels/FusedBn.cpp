@@ -22,35 +22,15 @@ void bnTrainReluForward(const ActShape &s, const T *x, const T *scale,
     reluForward(s.size(), y, y);
     return;
   }
-  const int64_t hw = s.hw(), count = s.n * hw;
+  const int64_t count = s.n * s.hw();
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
     // Statistics pass (as batchNormForwardTrain: double, two-pass).
     double mean, var;
     detail::channelMoments(s, x, c, mean, var);
-    const double invStd = 1.0 / std::sqrt(var + eps);
-    const T meanT = static_cast<T>(mean);
-    const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
-    const T b = shift ? shift[c] : T(0);
-    // One fused normalize + ReLU pass.
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      T *out = y + (n * s.c + c) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i) {
-        const T v = (row[i] - meanT) * a + b;
-        out[i] = v > T(0) ? v : T(0);
-      }
-    }
-    saveMean[c] = static_cast<T>(mean);
-    saveInvStd[c] = static_cast<T>(invStd);
-    if (runningMean && runningVar) {
-      const double unbiased = count > 1 ? var * count / (count - 1) : var;
-      runningMean[c] =
-          static_cast<T>((1 - momentum) * runningMean[c] + momentum * mean);
-      runningVar[c] =
-          static_cast<T>((1 - momentum) * runningVar[c] + momentum * unbiased);
-    }
+    detail::normalizeChannel<true>(s, x, c, mean, var, double(count), scale,
+                                   shift, eps, momentum, y, saveMean,
+                                   saveInvStd, runningMean, runningVar);
   }
 }
 

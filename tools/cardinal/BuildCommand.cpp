@@ -3,7 +3,7 @@
 #include "tools/cardinal/AtomicFile.h"
 #include "tools/cardinal/LoadModel.h"
 #include "tools/cardinal/ModelGenerator.h"
-#include "tools/cardinal/Config.h"
+#include "tools/cardinal/HostCompiler.h"
 
 #include "codegen/CppEmitter.h"
 #include "codegen/KernelPlan.h"
@@ -30,11 +30,6 @@ namespace cardinal {
 
 namespace {
 
-int usage(const std::string &message) {
-  llvm::errs() << "error: " << message << "\nrun 'cardinal help' for usage\n";
-  return kUsage;
-}
-
 int runPipeline(ModuleOp module, const std::string &pipeline) {
   PassManager pm(module.getContext());
   std::string error;
@@ -45,12 +40,6 @@ int runPipeline(ModuleOp module, const std::string &pipeline) {
     return kBadInput;
   }
   return succeeded(pm.run(module)) ? kOk : kBadInput;
-}
-
-func::FuncOp firstFunction(ModuleOp m) {
-  for (auto f : m.getOps<func::FuncOp>())
-    return f;
-  return {};
 }
 
 int write(const std::string &path, const std::string &text) {
@@ -73,40 +62,30 @@ std::string print(ModuleOp m) {
 int compileTrainer(const std::string &source, const std::string &output,
                    const char *argv0) {
   FrontendPaths paths = findFrontend(argv0);
-  llvm::SmallString<128> dir;
-  if (llvm::sys::fs::createUniqueDirectory("cardinal-build", dir)) {
+  TempDir dir("cardinal-build");
+  if (!dir.ok) {
     llvm::errs() << "error: cannot create a temporary directory\n";
     return kBadInput;
   }
-  std::string cpp = (dir + "/trainer.cpp").str();
+  std::string cpp = (dir.path + "/trainer.cpp").str();
   if (int rc = write(cpp, source))
     return rc;
-  const char *env = std::getenv("CXX");
-  std::string cxx = env && *env ? env : CARDINAL_CXX_COMPILER;
-  auto program = llvm::sys::findProgramByName(cxx);
-  if (!program) {
-    llvm::errs() << "error: cannot find the C++ compiler '" << cxx << "'\n";
-    return kBadInput;
-  }
   std::string lib = paths.libraryDir;
   std::vector<std::string> args = {
-      cxx, "-std=c++17", "-O2", "-fopenmp", "-I" + paths.includeDir, cpp,
-      lib + "/libCardinalTrainerMain.a", lib + "/libCardinalTrainer.a",
+      hostCompiler(), "-std=c++17", "-O2", "-fopenmp", "-I" + paths.includeDir,
+      cpp, lib + "/libCardinalTrainerMain.a", lib + "/libCardinalTrainer.a",
       lib + "/libCardinalRuntimeComm.a",
       lib + "/libCardinalRuntimeData.a", lib + "/libCardinalRuntimeCheckpoint.a",
       lib + "/libCardinalRuntimeKernels.a", "-lopenblas", "-lz", "-ljpeg",
       "-lmpi", "-o", output};
-  llvm::SmallVector<llvm::StringRef> argv(args.begin(), args.end());
   std::string error;
-  int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0,
-                                     &error);
-  if (rc != 0) {
+  if (runProgram(args, std::nullopt, error) != 0) {
+    dir.keep = true;
     llvm::errs() << "error: compiling the generated trainer failed (a Cardinal "
                     "bug); the source is kept at "
                  << cpp << (error.empty() ? "" : ": " + error) << "\n";
     return kBadInput;
   }
-  llvm::sys::fs::remove_directories(dir);
   return kOk;
 }
 
@@ -114,13 +93,13 @@ int compileTrainer(const std::string &source, const std::string &output,
 
 int commandBuild(const Args &args, const char *argv0) {
   if (args.model.empty())
-    return usage("build needs a MODEL");
+    return usageError("build needs a MODEL");
   static const char *kStages[] = {"", "mlir", "train-mlir", "plan", "cpp"};
   if (!llvm::is_contained(kStages, args.emit))
-    return usage("unknown --emit stage '" + args.emit +
+    return usageError("unknown --emit stage '" + args.emit +
                  "' (available: mlir, train-mlir, plan, cpp)");
   if (args.target != "cpu")
-    return usage("unknown --target '" + args.target +
+    return usageError("unknown --target '" + args.target +
                  "' (available: cpu; the CUDA backend is not built yet)");
   registerNNPasses();
   registerNNTrainingPasses();
@@ -155,8 +134,8 @@ int commandBuild(const Args &args, const char *argv0) {
                                          "nn-memory-plan"))
     return rc;
 
-  auto trainPlan = codegen::buildKernelPlan(firstFunction(*train));
-  auto predictPlan = codegen::buildKernelPlan(firstFunction(*predict));
+  auto trainPlan = codegen::buildKernelPlan(modelFunction(*train));
+  auto predictPlan = codegen::buildKernelPlan(modelFunction(*predict));
   if (failed(trainPlan) || failed(predictPlan))
     return kBadInput;
   if (args.emit == "plan")
@@ -164,7 +143,7 @@ int commandBuild(const Args &args, const char *argv0) {
                                   codegen::printKernelPlan(*predictPlan));
 
   codegen::TrainerSpec spec;
-  spec.model = firstFunction(*module).getName().str();
+  spec.model = modelFunction(*module).getName().str();
   spec.momentum = args.momentum;
   spec.weightDecay = args.weightDecay;
   spec.lr = args.lr;
@@ -192,8 +171,8 @@ int commandBuild(const Args &args, const char *argv0) {
 
   std::string output = args.outputGiven ? args.output : "trainer";
   if (output == "-")
-    return usage("a trainer binary cannot go to stdout; give -o FILE");
-  auto f = firstFunction(*train);
+    return usageError("a trainer binary cannot go to stdout; give -o FILE");
+  auto f = modelFunction(*train);
   int64_t arena = f->getAttrOfType<IntegerAttr>("nn.arena_bytes").getInt();
   int64_t unplanned = f->getAttrOfType<IntegerAttr>("nn.unplanned_bytes").getInt();
   llvm::outs() << fmt::format(

@@ -31,17 +31,6 @@ namespace cardinal {
 
 namespace {
 
-int usage(const std::string &message) {
-  llvm::errs() << "error: " << message << "\nrun 'cardinal help' for usage\n";
-  return kUsage;
-}
-
-func::FuncOp firstFunction(ModuleOp m) {
-  for (auto f : m.getOps<func::FuncOp>())
-    return f;
-  return {};
-}
-
 // "image: tensor<...>, labels: ..." -> (...) for error messages.
 std::string signature(func::FuncOp f) {
   std::string s;
@@ -62,9 +51,9 @@ int compareGraphs(const Args &args, const char *argv0, MLIRContext &context) {
     return rc;
   if (int rc = loadModel(args.second, args.options, argv0, context, b))
     return rc;
-  func::FuncOp fa = firstFunction(*a), fb = firstFunction(*b);
+  func::FuncOp fa = modelFunction(*a), fb = modelFunction(*b);
   if (!fa || !fb)
-    return usage("both files need a function");
+    return usageError("both files need a function");
   if (signature(fa) != signature(fb)) {
     llvm::errs() << "error: the graphs have different signatures:\n  "
                  << args.model << ": " << signature(fa) << "\n  "
@@ -209,7 +198,7 @@ int writeDots(const std::string &dir,
 
 int commandEquiv(const Args &args, const char *argv0) {
   if (args.model.empty())
-    return usage("equiv needs a MODEL (or two .mlir files)");
+    return usageError("equiv needs a MODEL (or two .mlir files)");
   MLIRContext context;
   if (!args.second.empty())
     return compareGraphs(args, argv0, context);
@@ -245,7 +234,7 @@ int commandEquiv(const Args &args, const char *argv0) {
   }
   if (args.timeForms)
     timeForms(blocks);
-  std::string name = firstFunction(*module).getName().str();
+  std::string name = modelFunction(*module).getName().str();
   std::string text;
   if (args.json) {
     llvm::raw_string_ostream os(text);

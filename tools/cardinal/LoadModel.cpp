@@ -18,6 +18,18 @@ using namespace mlir;
 
 namespace cardinal {
 
+func::FuncOp modelFunction(ModuleOp module) {
+  for (auto f : module.getOps<func::FuncOp>())
+    return f;
+  return {};
+}
+
+int usageError(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n"
+               << "run 'cardinal help' for usage\n";
+  return kUsage;
+}
+
 void loadCardinalDialects(MLIRContext &context) {
   context.loadDialect<nn::NNDialect, func::FuncDialect, arith::ArithDialect>();
 }

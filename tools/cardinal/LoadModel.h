@@ -4,6 +4,7 @@
 
 #include "frontend/DSL.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -21,6 +22,12 @@ enum ExitCode { kOk = 0, kBadInput = 1, kUsage = 2 };
 int loadModel(const std::string &model, const dsl::ModelOptions &options,
               const char *argv0, mlir::MLIRContext &context,
               mlir::OwningOpRef<mlir::ModuleOp> &module);
+
+/// The model's function: the first func.func of the module (null if none).
+mlir::func::FuncOp modelFunction(mlir::ModuleOp module);
+
+/// Prints "error: MESSAGE" and the pointer to `cardinal help`; returns kUsage.
+int usageError(const std::string &message);
 
 /// Registers what a Cardinal module may contain.
 void loadCardinalDialects(mlir::MLIRContext &context);

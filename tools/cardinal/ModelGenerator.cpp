@@ -1,6 +1,7 @@
 //===- ModelGenerator.cpp - compile and run a DSL model file ---------------===//
 #include "tools/cardinal/ModelGenerator.h"
 #include "tools/cardinal/Config.h"
+#include "tools/cardinal/HostCompiler.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -30,45 +31,6 @@ FrontendPaths findFrontend(const char *argv0) {
   return {CARDINAL_SOURCE_DIR, CARDINAL_LIBRARY_DIR};
 }
 
-namespace {
-
-// A temporary directory removed when the generator run ends.
-struct TempDir {
-  llvm::SmallString<128> path;
-  bool ok = false;
-  TempDir() {
-    ok = !llvm::sys::fs::createUniqueDirectory("cardinal-gen", path);
-  }
-  ~TempDir() {
-    if (ok)
-      llvm::sys::fs::remove_directories(path);
-  }
-};
-
-std::string compilerPath() {
-  if (const char *cxx = std::getenv("CXX"))
-    if (*cxx)
-      return cxx;
-  return CARDINAL_CXX_COMPILER;
-}
-
-int run(llvm::ArrayRef<std::string> argv,
-        std::optional<llvm::StringRef> stdoutFile, std::string &error) {
-  auto program = llvm::sys::findProgramByName(argv[0]);
-  if (!program) {
-    error = "cannot find '" + argv[0] + "'";
-    return -1;
-  }
-  llvm::SmallVector<llvm::StringRef> args(argv.begin(), argv.end());
-  std::optional<llvm::StringRef> redirects[3] = {std::nullopt, stdoutFile,
-                                                 std::nullopt};
-  return llvm::sys::ExecuteAndWait(*program, args, std::nullopt, redirects,
-                                   /*SecondsToWait=*/0, /*MemoryLimit=*/0,
-                                   &error);
-}
-
-} // namespace
-
 bool runModelGenerator(const std::string &modelFile,
                        const dsl::ModelOptions &options, const char *argv0,
                        std::string &mlirText) {
@@ -78,14 +40,14 @@ bool runModelGenerator(const std::string &modelFile,
   };
   if (!exists(modelFile))
     return failed("does not exist");
-  TempDir tmp;
+  TempDir tmp("cardinal-gen");
   if (!tmp.ok)
     return failed("could not be compiled: cannot create a temporary directory");
 
   FrontendPaths paths = findFrontend(argv0);
   std::string generator = (tmp.path + "/generator").str();
   std::string error;
-  int rc = run({compilerPath(), "-std=c++17", "-O0", "-I" + paths.includeDir,
+  int rc = runProgram({hostCompiler(), "-std=c++17", "-O0", "-I" + paths.includeDir,
                 modelFile, "-o", generator,
                 paths.libraryDir + "/libCardinalGeneratorMain.a",
                 "-L" + paths.libraryDir, "-lCardinalFrontend",
@@ -98,7 +60,7 @@ bool runModelGenerator(const std::string &modelFile,
 
   std::string name = llvm::sys::path::stem(modelFile).str();
   std::string out = (tmp.path + "/model.mlir").str();
-  rc = run({generator, "--name", name, "--batch",
+  rc = runProgram({generator, "--name", name, "--batch",
             std::to_string(options.batch), "--image",
             std::to_string(options.image), "--channels",
             std::to_string(options.channels), "--classes",

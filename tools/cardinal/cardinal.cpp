@@ -64,12 +64,6 @@ exit codes: 0 success, 1 bad input, 2 usage error
 
 
 
-int usageError(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n"
-               << "run 'cardinal help' for usage\n";
-  return kUsage;
-}
-
 bool parseInt(const std::string &text, int64_t min, int64_t &out) {
   char *end = nullptr;
   long long v = std::strtoll(text.c_str(), &end, 10);
