@@ -127,6 +127,27 @@ private:
     return c;
   }
 
+  // The attributes of a BN forward call; training-mode BNs register as the
+  // owner of the saved statistics their backward reads.
+  KernelCall bnForward(Value input, Value scale, const llvm::APFloat &eps,
+                       const llvm::APFloat &momentum, bool training) {
+    KernelCall c;
+    c.reals = {{"eps", eps.convertToDouble()},
+               {"momentum", momentum.convertToDouble()}};
+    std::string owner = scale.getDefiningOp<nn::ParamOp>()
+                            .getName()
+                            .rsplit('.')
+                            .first.str();
+    c.names["bn"] = owner;
+    bnNames[{input.getAsOpaquePointer(), scale.getAsOpaquePointer()}] = owner;
+    if (training) {
+      int64_t channels = shapeOf(scale)[0];
+      addTensor(owner + ".saved_mean", "scratch", "zeros", {channels});
+      addTensor(owner + ".saved_invstd", "scratch", "zeros", {channels});
+    }
+    return c;
+  }
+
   // BN owners: the batch-norm op whose saved statistics a grad op reads.
   std::string bnOwner(Value input, Value scale) {
     return bnNames[{input.getAsOpaquePointer(), scale.getAsOpaquePointer()}];
@@ -174,23 +195,12 @@ private:
           return call(op, "bias_grad", {b.getGradOutput()}, {b.getResult()});
         })
         .Case<nn::BatchNormOp>([&](nn::BatchNormOp bn) {
-          KernelCall c;
-          c.reals = {{"eps", bn.getEps().convertToDouble()},
-                     {"momentum", bn.getMomentum().convertToDouble()}};
-          std::string owner =
-              bn.getScale().getDefiningOp<nn::ParamOp>().getName().rsplit('.').first.str();
-          c.names["bn"] = owner;
-          bnNames[{bn.getInput().getAsOpaquePointer(),
-                   bn.getScale().getAsOpaquePointer()}] = owner;
-          int64_t channels = shapeOf(bn.getScale())[0];
-          if (bn.getTraining()) {
-            addTensor(owner + ".saved_mean", "scratch", "zeros", {channels});
-            addTensor(owner + ".saved_invstd", "scratch", "zeros", {channels});
-          }
           return call(op, bn.getTraining() ? "batch_norm_train" : "batch_norm_eval",
                       {bn.getInput(), bn.getScale(), bn.getShift(),
                        bn.getRunningMean(), bn.getRunningVar()},
-                      {bn.getResult()}, c);
+                      {bn.getResult()},
+                      bnForward(bn.getInput(), bn.getScale(), bn.getEps(),
+                                bn.getMomentum(), bn.getTraining()));
         })
         .Case<nn::BatchNormGradOp>([&](nn::BatchNormGradOp g) -> LogicalResult {
           KernelCall c;
@@ -204,21 +214,12 @@ private:
                       {g.getGradInput(), g.getGradScale(), g.getGradShift()}, c);
         })
         .Case<nn::BnTrainReluOp>([&](nn::BnTrainReluOp bn) {
-          KernelCall c;
-          c.reals = {{"eps", bn.getEps().convertToDouble()},
-                     {"momentum", bn.getMomentum().convertToDouble()}};
-          std::string owner =
-              bn.getScale().getDefiningOp<nn::ParamOp>().getName().rsplit('.').first.str();
-          c.names["bn"] = owner;
-          bnNames[{bn.getInput().getAsOpaquePointer(),
-                   bn.getScale().getAsOpaquePointer()}] = owner;
-          int64_t channels = shapeOf(bn.getScale())[0];
-          addTensor(owner + ".saved_mean", "scratch", "zeros", {channels});
-          addTensor(owner + ".saved_invstd", "scratch", "zeros", {channels});
           return call(op, "bn_train_relu",
                       {bn.getInput(), bn.getScale(), bn.getShift(),
                        bn.getRunningMean(), bn.getRunningVar()},
-                      {bn.getResult()}, c);
+                      {bn.getResult()},
+                      bnForward(bn.getInput(), bn.getScale(), bn.getEps(),
+                                bn.getMomentum(), /*training=*/true));
         })
         .Case<nn::BnReluGradOp>([&](nn::BnReluGradOp g) -> LogicalResult {
           KernelCall c;

@@ -93,8 +93,12 @@ std::string mergedName(const std::vector<std::string> &names) {
   return tagged ? base0 : names.front() + ".merged";
 }
 
+// The producers of a channel concat's operands when all are single-use ops of
+// kind OpT (the shape every concat rule starts from); nullopt otherwise.
 template <typename OpT>
 std::optional<std::vector<OpT>> operandsAs(nn::ConcatOp concat) {
+  if (!concat || concat.getAxis() != 1)
+    return std::nullopt;
   std::vector<OpT> ops;
   for (Value v : concat.getInputs()) {
     auto op = v.getDefiningOp<OpT>();
@@ -246,8 +250,6 @@ FailureOr<Step> sumOfConvs(Operation *site) {
 
 FailureOr<Step> reluConcat(Operation *site) {
   auto concat = dyn_cast<nn::ConcatOp>(site);
-  if (!concat || concat.getAxis() != 1)
-    return failure();
   auto relus = operandsAs<nn::ReluOp>(concat);
   if (!relus)
     return failure();
@@ -268,8 +270,6 @@ FailureOr<Step> reluConcat(Operation *site) {
 
 FailureOr<Step> bnConcat(Operation *site) {
   auto concat = dyn_cast<nn::ConcatOp>(site);
-  if (!concat || concat.getAxis() != 1)
-    return failure();
   auto bns = operandsAs<nn::BatchNormOp>(concat);
   if (!bns)
     return failure();
@@ -338,8 +338,6 @@ Step mergeConcatOfConvs(nn::ConcatOp concat, const std::vector<nn::Conv2dOp> &co
 
 FailureOr<Step> concatOfConvs(Operation *site) {
   auto concat = dyn_cast<nn::ConcatOp>(site);
-  if (!concat || concat.getAxis() != 1)
-    return failure();
   auto convs = operandsAs<nn::Conv2dOp>(concat);
   if (!convs || !uniformConvs(*convs) || convs->front().getGroups() != 1)
     return failure();
@@ -360,7 +358,8 @@ bool isPathSlice(Value v, Value &whole, int64_t i, int64_t count) {
   if (channels % count != 0)
     return false;
   int64_t k = channels / count;
-  if (slice.getStart() != i * k || slice.getSize() != k)
+  if (static_cast<int64_t>(slice.getStart()) != i * k ||
+      static_cast<int64_t>(slice.getSize()) != k)
     return false;
   if (i == 0)
     whole = slice.getInput();
@@ -369,8 +368,6 @@ bool isPathSlice(Value v, Value &whole, int64_t i, int64_t count) {
 
 FailureOr<Step> convsOnSlices(Operation *site) {
   auto concat = dyn_cast<nn::ConcatOp>(site);
-  if (!concat || concat.getAxis() != 1)
-    return failure();
   auto convs = operandsAs<nn::Conv2dOp>(concat);
   if (!convs || !uniformConvs(*convs))
     return failure();
@@ -386,8 +383,6 @@ FailureOr<Step> convsOnSlices(Operation *site) {
 
 FailureOr<Step> sliceOfConcat(Operation *site) {
   auto concat = dyn_cast<nn::ConcatOp>(site);
-  if (!concat || concat.getAxis() != 1)
-    return failure();
   auto convs = operandsAs<nn::Conv2dOp>(concat);
   if (!convs || !uniformConvs(*convs))
     return failure();
