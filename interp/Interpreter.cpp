@@ -7,16 +7,18 @@
 // bound (cheap, so for every T).
 //
 // The backward ops of --nn-autodiff (ir/NNGradOps.td) are evaluated in float
-// and double with GradKernels.h; nn.batch_norm_grad is the one op with
+// and double by BackwardOps.cpp; nn.batch_norm_grad is the one op with
 // several results. In GF(2^61-1) they are reported as unsupported, as is
 // nn.sgd_update everywhere (a side effect on a parameter, not a value).
 //
 //===----------------------------------------------------------------------===//
 #include "interp/Interpreter.h"
 
+#include "interp/BackwardOps.h"
+#include "interp/EvalValue.h"
+
 #include "interp/Degree.h"
 #include "interp/GFKernels.h"
-#include "interp/GradKernels.h"
 #include "interp/Kernels.h"
 #include "interp/ParamSpecs.h"
 #include "ir/NNDialect.h"
@@ -36,21 +38,11 @@ using namespace mlir;
 namespace cardinal::interp {
 namespace {
 
-template <typename T> constexpr bool kIsGF = std::is_same_v<T, GF61>;
-
-/// A computed value: the tensor, its GF channel labels, its degree bound.
-template <typename T> struct Val {
-  HostTensor<T> t;
-  gf::Labels labels; // one per channel (dim 1); GF61 only
-  uint64_t degree = 1;
-};
-
-std::vector<int64_t> shapeOf(mlir::Value v) {
-  auto t = cast<ShapedType>(v.getType());
-  return {t.getShape().begin(), t.getShape().end()};
-}
-
-std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
+using detail::checkLabels;
+using detail::kIsGF;
+using detail::shapeOf;
+using detail::Val;
+using detail::vec;
 
 template <typename T> class Evaluator {
 public:
@@ -132,10 +124,17 @@ private:
 
   /// One value per result of `op` (exactly op.getNumResults() on success).
   FailureOr<std::vector<Val<T>>> evalResults(Operation &op, Env &env) {
-    if (auto g = dyn_cast<nn::BatchNormGradOp>(op))
-      return evalBatchNormGrad(g, env);
-    if (auto g = dyn_cast<nn::BnReluGradOp>(op))
-      return evalBnReluGrad(g, env);
+    if (isBackwardOp(&op)) {
+      if constexpr (kIsGF<T>) {
+        return op.emitError() << "'" << op.getName()
+                              << "' is unsupported in GF(2^61-1): backward "
+                                 "ops are evaluated in float and double only";
+      } else {
+        return evalBackwardOp<T>(&op, [&](mlir::Value v) -> const Val<T> & {
+          return get(env, v);
+        });
+      }
+    }
     if (op.getNumResults() != 1) { // nn.sgd_update, unknown ops
       if (failed(evalOp(op, env))) // reports why
         return failure();
@@ -183,26 +182,6 @@ private:
         .template Case<nn::AggregateOp>(
             [&](auto o) { return evalAggregate(o, env); })
         // Backward ops (--nn-autodiff).
-        .template Case<nn::Conv2dGradInputOp>(
-            [&](auto o) { return evalConvGradInput(o, env); })
-        .template Case<nn::Conv2dGradWeightOp>(
-            [&](auto o) { return evalConvGradWeight(o, env); })
-        .template Case<nn::BiasGradOp>(
-            [&](auto o) { return evalBiasGrad(o, env); })
-        .template Case<nn::ReluGradOp>(
-            [&](auto o) { return evalReluGrad(o, env); })
-        .template Case<nn::SliceGradOp>(
-            [&](auto o) { return evalSliceGrad(o, env); })
-        .template Case<nn::MaxPool2dGradOp>(
-            [&](auto o) { return evalMaxPoolGrad(o, env); })
-        .template Case<nn::GlobalAvgPoolGradOp>(
-            [&](auto o) { return evalGlobalAvgPoolGrad(o, env); })
-        .template Case<nn::LinearGradInputOp>(
-            [&](auto o) { return evalLinearGradInput(o, env); })
-        .template Case<nn::LinearGradWeightOp>(
-            [&](auto o) { return evalLinearGradWeight(o, env); })
-        .template Case<nn::SoftmaxCrossEntropyGradOp>(
-            [&](auto o) { return evalSoftmaxCrossEntropyGrad(o, env); })
         .template Case<nn::SgdUpdateOp>([&](auto o) -> FailureOr<Val<T>> {
           return o->emitError()
                  << "the reference interpreter does not support "
@@ -483,211 +462,6 @@ private:
       // Not a polynomial: the degree bound is meaningless here.
       return Val<T>{kernels::softmaxCrossEntropy(logits.t, labels.t), {},
                     degree::kInfiniteDegree};
-    }
-  }
-
-  /// Labels must be integral class indices in [0, K) of NxK logits.
-  LogicalResult checkLabels(Operation *op, const HostTensor<T> &logits,
-                            const HostTensor<T> &labels) {
-    if constexpr (!kIsGF<T>) {
-      const int64_t classes = logits.shape[1];
-      for (int64_t n = 0; n < labels.numel(); ++n) {
-        T l = labels.data[n];
-        if (!(l >= T(0) && l < T(classes) && std::floor(l) == l)) {
-          std::ostringstream value; // "5", "2.5": shortest, not "5.0e+00"
-          value << l;
-          return op->emitError()
-                 << "label #" << n << " is " << value.str()
-                 << ", not a class index in [0, " << classes << ")";
-        }
-      }
-    }
-    return success();
-  }
-
-  //===--------------------------------------------------------------------===//
-  // Backward ops: float / double only.
-  //===--------------------------------------------------------------------===//
-
-  LogicalResult unsupportedInGF(Operation *op) {
-    return op->emitError() << "'" << op->getName()
-                           << "' is unsupported in GF(2^61-1): backward ops "
-                              "are evaluated in float and double only";
-  }
-
-  /// A float value with no GF labels; `degree` as the caller bounds it.
-  static Val<T> plain(HostTensor<T> t, uint64_t degree) {
-    return Val<T>{std::move(t), {}, degree};
-  }
-
-  static nn::Conv2dAttrs convAttrsOf(ArrayRef<int64_t> s, ArrayRef<int64_t> p,
-                                     ArrayRef<int64_t> d, int64_t g) {
-    nn::Conv2dAttrs a;
-    a.strides = vec(s);
-    a.padding = vec(p);
-    a.dilation = vec(d);
-    a.groups = g;
-    return a;
-  }
-
-  FailureOr<Val<T>> evalConvGradInput(nn::Conv2dGradInputOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput()),
-                   &w = get(env, op.getWeight());
-      auto a = convAttrsOf(op.getStrides(), op.getPadding(), op.getDilation(),
-                           static_cast<int64_t>(op.getGroups()));
-      return plain(kernels::conv2dGradInput(dy.t, w.t, a,
-                                            shapeOf(op.getResult())),
-                   degree::product(dy.degree, w.degree));
-    }
-  }
-
-  FailureOr<Val<T>> evalConvGradWeight(nn::Conv2dGradWeightOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &x = get(env, op.getInput()),
-                   &dy = get(env, op.getGradOutput());
-      auto a = convAttrsOf(op.getStrides(), op.getPadding(), op.getDilation(),
-                           static_cast<int64_t>(op.getGroups()));
-      return plain(kernels::conv2dGradWeight(x.t, dy.t, a,
-                                             shapeOf(op.getResult())),
-                   degree::product(x.degree, dy.degree));
-    }
-  }
-
-  FailureOr<Val<T>> evalBiasGrad(nn::BiasGradOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput());
-      return plain(kernels::biasGrad(dy.t), dy.degree);
-    }
-  }
-
-  FailureOr<std::vector<Val<T>>> evalBatchNormGrad(nn::BatchNormGradOp op,
-                                                   Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput()),
-                   &x = get(env, op.getInput()),
-                   &scale = get(env, op.getScale());
-      kernels::BatchNormGrads<T> g = kernels::batchNormGrad(
-          dy.t, x.t, scale.t, op.getEps().convertToDouble());
-      // 1/sqrt of the batch variance: not a polynomial.
-      const uint64_t d = degree::kInfiniteDegree;
-      std::vector<Val<T>> rs;
-      rs.push_back(plain(std::move(g.input), d));
-      rs.push_back(plain(std::move(g.scale), d));
-      rs.push_back(plain(std::move(g.shift), dy.degree));
-      return rs;
-    }
-  }
-
-  /// nn.bn_relu_grad: batch_norm_grad(relu_grad(dy, y), x, scale).
-  FailureOr<std::vector<Val<T>>> evalBnReluGrad(nn::BnReluGradOp op,
-                                                Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput()),
-                   &y = get(env, op.getOutput()),
-                   &x = get(env, op.getInput()),
-                   &scale = get(env, op.getScale());
-      HostTensor<T> masked = kernels::reluGrad(dy.t, y.t);
-      kernels::BatchNormGrads<T> g = kernels::batchNormGrad(
-          masked, x.t, scale.t, op.getEps().convertToDouble());
-      const uint64_t d = degree::kInfiniteDegree;
-      std::vector<Val<T>> rs;
-      rs.push_back(plain(std::move(g.input), d));
-      rs.push_back(plain(std::move(g.scale), d));
-      rs.push_back(plain(std::move(g.shift), d));
-      return rs;
-    }
-  }
-
-  FailureOr<Val<T>> evalReluGrad(nn::ReluGradOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput()),
-                   &y = get(env, op.getOutput());
-      return plain(kernels::reluGrad(dy.t, y.t), degree::kInfiniteDegree);
-    }
-  }
-
-  FailureOr<Val<T>> evalSliceGrad(nn::SliceGradOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput());
-      return plain(kernels::sliceGrad(dy.t, static_cast<int64_t>(op.getAxis()),
-                                      static_cast<int64_t>(op.getStart()),
-                                      shapeOf(op.getResult())),
-                   dy.degree);
-    }
-  }
-
-  FailureOr<Val<T>> evalMaxPoolGrad(nn::MaxPool2dGradOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput()),
-                   &x = get(env, op.getInput());
-      return plain(kernels::maxPool2dGrad(dy.t, x.t, vec(op.getKernel()),
-                                          vec(op.getStrides()),
-                                          vec(op.getPadding())),
-                   degree::kInfiniteDegree);
-    }
-  }
-
-  FailureOr<Val<T>> evalGlobalAvgPoolGrad(nn::GlobalAvgPoolGradOp op,
-                                          Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput());
-      return plain(kernels::globalAvgPoolGrad(dy.t, shapeOf(op.getResult())),
-                   dy.degree);
-    }
-  }
-
-  FailureOr<Val<T>> evalLinearGradInput(nn::LinearGradInputOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &dy = get(env, op.getGradOutput()),
-                   &w = get(env, op.getWeight());
-      return plain(kernels::linearGradInput(dy.t, w.t),
-                   degree::product(dy.degree, w.degree));
-    }
-  }
-
-  FailureOr<Val<T>> evalLinearGradWeight(nn::LinearGradWeightOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &x = get(env, op.getInput()),
-                   &dy = get(env, op.getGradOutput());
-      return plain(kernels::linearGradWeight(x.t, dy.t),
-                   degree::product(x.degree, dy.degree));
-    }
-  }
-
-  FailureOr<Val<T>> evalSoftmaxCrossEntropyGrad(
-      nn::SoftmaxCrossEntropyGradOp op, Env &env) {
-    if constexpr (kIsGF<T>) {
-      return unsupportedInGF(op);
-    } else {
-      const Val<T> &logits = get(env, op.getLogits()),
-                   &labels = get(env, op.getLabels());
-      if (failed(checkLabels(op, logits.t, labels.t)))
-        return failure();
-      return plain(kernels::softmaxCrossEntropyGrad(logits.t, labels.t),
-                   degree::kInfiniteDegree);
     }
   }
 
