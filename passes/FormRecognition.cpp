@@ -54,26 +54,6 @@ struct Match {
 
 int64_t channels(Value v) { return shapeOf(v.getType())[1]; }
 
-/// Splits a tagged name into (N, k) with pathParamName(N, k) == name.
-std::optional<std::pair<std::string, int64_t>> splitPathTag(StringRef name) {
-  SmallVector<StringRef> parts;
-  name.split(parts, '.');
-  for (int j = static_cast<int>(parts.size()) - 1; j >= 0; --j) {
-    StringRef c = parts[j];
-    int64_t k;
-    if (!c.consume_front("path") || c.empty() || c.getAsInteger(10, k) ||
-        std::to_string(k) != c.str())
-      continue;
-    std::string n;
-    for (int i = 0; i < static_cast<int>(parts.size()); ++i)
-      if (i != j)
-        n += (n.empty() ? "" : ".") + parts[i].str();
-    if (pathParamName(n, k) == name)
-      return std::make_pair(n, k);
-  }
-  return std::nullopt;
-}
-
 //===----------------------------------------------------------------------===//
 // Isomorphic paths
 //===----------------------------------------------------------------------===//
@@ -280,7 +260,7 @@ void collectPathParams(const Paths &paths, Match &m) {
     tp.shape = shapeOf(op0->getResult(0).getType());
     std::string n0 = paramName(op0).str();
     std::optional<std::string> tagged;
-    if (auto split = splitPathTag(n0); split && split->second == 0) {
+    if (auto split = splitPathParamName(n0); split && split->second == 0) {
       bool all = true;
       for (size_t i = 0; i < ops.size() && all; ++i)
         all = pathParamName(split->first, i) == paramName(ops[i]);
@@ -308,7 +288,7 @@ std::optional<SmallVector<Value>> leavesInTagOrder(const Paths &paths,
       continue;
     const SmallVector<Operation *> &ops = paths.tuple.lookup(op0);
     for (size_t i = 0; i < C; ++i) {
-      auto split = splitPathTag(paramName(ops[i]));
+      auto split = splitPathParamName(paramName(ops[i]).str());
       if (!split)
         return std::nullopt;
       if (tagOf[i] == -1)

@@ -1,6 +1,7 @@
 //===- Rules.cpp - the local identities and their rewrites -----------------===//
 #include "proof/Rules.h"
 
+#include "interp/PathNames.h"
 #include "ir/NNDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -9,7 +10,6 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <algorithm>
-#include <cctype>
 
 using namespace mlir;
 
@@ -51,26 +51,6 @@ const RuleInfo *findRule(const std::string &name) {
   return nullptr;
 }
 
-bool stripPathTag(const std::string &name, std::string &base, int64_t &index) {
-  size_t pos = 0;
-  while (pos <= name.size()) {
-    size_t end = name.find('.', pos);
-    if (end == std::string::npos)
-      end = name.size();
-    llvm::StringRef part(name.data() + pos, end - pos);
-    if (part.size() > 4 && part.starts_with("path") &&
-        llvm::all_of(part.drop_front(4), ::isdigit)) {
-      index = std::stoll(part.drop_front(4).str());
-      base = name.substr(0, pos) + (end < name.size() ? name.substr(end + 1) : "");
-      if (!base.empty() && base.back() == '.')
-        base.pop_back();
-      return true;
-    }
-    pos = end + 1;
-  }
-  return false;
-}
-
 namespace {
 
 std::vector<int64_t> shapeOf(Value v) {
@@ -81,16 +61,16 @@ std::vector<int64_t> shapeOf(Value v) {
 // The name a merged parameter gets: the common base when the sources are
 // path 0..C-1 of one template parameter, else a name derived from the first.
 std::string mergedName(const std::vector<std::string> &names) {
-  std::string base0, base;
-  int64_t index;
-  bool tagged = true;
-  for (size_t i = 0; i < names.size() && tagged; ++i) {
-    tagged = stripPathTag(names[i], base, index) && index == (int64_t)i &&
-             (i == 0 || base == base0);
-    if (i == 0)
-      base0 = base;
+  std::optional<std::pair<std::string, int64_t>> first;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto split = splitPathParamName(names[i]);
+    if (!split || split->second != (int64_t)i ||
+        (first && split->first != first->first))
+      return names.front() + ".merged";
+    if (!first)
+      first = split;
   }
-  return tagged ? base0 : names.front() + ".merged";
+  return first->first;
 }
 
 // The producers of a channel concat's operands when all are single-use ops of
@@ -209,11 +189,9 @@ FailureOr<Step> sumOfConvs(Operation *site) {
   // Paths in index order, so the merged weight is path-major like form (c).
   std::vector<std::pair<int64_t, nn::Conv2dOp>> order;
   for (size_t i = 0; i < convs.size(); ++i) {
-    std::string base;
-    int64_t index = i;
-    stripPathTag(convs[i].getWeight().getDefiningOp<nn::ParamOp>().getName().str(),
-                 base, index);
-    order.push_back({index, convs[i]});
+    auto split = splitPathParamName(
+        convs[i].getWeight().getDefiningOp<nn::ParamOp>().getName().str());
+    order.push_back({split ? split->second : int64_t(i), convs[i]});
   }
   std::stable_sort(order.begin(), order.end(),
                    [](auto &a, auto &b) { return a.first < b.first; });

@@ -55,9 +55,6 @@ struct Step {
 /// leaves the IR untouched when the rule does not match there.
 mlir::FailureOr<Step> applyRule(RuleId rule, mlir::Operation *site);
 
-/// `name` without its path tag ("a.path3.conv1.weight" -> "a.conv1.weight",
-/// index 3); returns false if it has none.
-bool stripPathTag(const std::string &name, std::string &base, int64_t &index);
 
 } // namespace cardinal::proof
 
