@@ -101,17 +101,27 @@ bool compareOverGF(func::FuncOp a, const TensorMap<GF61> &pa, func::FuncOp b,
   return true;
 }
 
-ExactVerdict exact(func::FuncOp source, func::FuncOp x, const ParamMap &mx,
-                   func::FuncOp y, const ParamMap &my, const CheckOptions &o,
-                   bool training) {
+// The source graph and the two compared ones, re-specialized once per BN
+// mode and shared by every check of that mode.
+struct SmallPair {
+  SmallCopy s, a, b;
+  SmallPair(func::FuncOp source, func::FuncOp x, func::FuncOp y,
+            const CheckOptions &o, bool training)
+      : s(smallCopy(source, o, training)), a(smallCopy(x, o, training)),
+        b(smallCopy(y, o, training)) {}
+  const std::string &error() const {
+    return !s.error.empty() ? s.error : !a.error.empty() ? a.error : b.error;
+  }
+};
+
+ExactVerdict exact(const SmallPair &p, const ParamMap &mx, const ParamMap &my,
+                   const CheckOptions &o) {
   ExactVerdict v;
-  SmallCopy s = smallCopy(source, o, training), a = smallCopy(x, o, training),
-            b = smallCopy(y, o, training);
-  for (SmallCopy *c : {&s, &a, &b})
-    if (!c->error.empty()) {
-      v.detail = c->error;
-      return v;
-    }
+  if (!p.error().empty()) {
+    v.detail = p.error();
+    return v;
+  }
+  const SmallCopy &s = p.s, &a = p.a, &b = p.b;
   auto params = interp::randomParams<GF61>(s.fn, o.seed);
   auto inputs = interp::randomInputs<GF61>(a.fn, o.seed + 1);
   std::string error;
@@ -129,12 +139,11 @@ ExactVerdict exact(func::FuncOp source, func::FuncOp x, const ParamMap &mx,
 }
 
 template <typename T>
-double floatDelta(func::FuncOp source, func::FuncOp x, const ParamMap &mx,
-                  func::FuncOp y, const ParamMap &my, const CheckOptions &o) {
-  SmallCopy s = smallCopy(source, o, false), a = smallCopy(x, o, false),
-            b = smallCopy(y, o, false);
-  if (!s.error.empty() || !a.error.empty() || !b.error.empty())
+double floatDelta(const SmallPair &p, const ParamMap &mx, const ParamMap &my,
+                  const CheckOptions &o) {
+  if (!p.error().empty())
     return -1;
+  const SmallCopy &s = p.s, &a = p.a, &b = p.b;
   auto params = interp::randomParams<T>(s.fn, o.seed);
   auto inputs = interp::randomInputs<T>(a.fn, o.seed + 1);
   std::string error;
@@ -188,10 +197,11 @@ paramsFor(func::FuncOp x, func::FuncOp y, const ParamMap *yFromX,
 PairCheck checkPair(func::FuncOp source, func::FuncOp x, const ParamMap &mx,
                     func::FuncOp y, const ParamMap &my, const CheckOptions &o) {
   PairCheck c;
-  c.exactEval = exact(source, x, mx, y, my, o, false);
-  c.exactTrain = exact(source, x, mx, y, my, o, true);
-  c.float64MaxAbs = floatDelta<double>(source, x, mx, y, my, o);
-  c.float32MaxAbs = floatDelta<float>(source, x, mx, y, my, o);
+  SmallPair eval(source, x, y, o, /*training=*/false);
+  c.exactEval = exact(eval, mx, my, o);
+  c.float64MaxAbs = floatDelta<double>(eval, mx, my, o);
+  c.float32MaxAbs = floatDelta<float>(eval, mx, my, o);
+  c.exactTrain = exact(SmallPair(source, x, y, o, /*training=*/true), mx, my, o);
   return c;
 }
 
