@@ -101,6 +101,7 @@ private:
 
 void saveCheckpoint(const std::string &path, CompiledModel &model,
                     const CheckpointInfo &info) {
+  model.syncTensorsToHost();
   std::vector<TensorRecord> records;
   for (const NamedTensor &t : model.tensors()) {
     TensorRecord r;
@@ -186,6 +187,7 @@ CheckpointInfo loadCheckpoint(const std::string &path, CompiledModel &model) {
     if (!sources[i]->bytes.empty())
       std::memcpy(tensors[i].data, sources[i]->bytes.data(),
                   sources[i]->bytes.size());
+  model.tensorsWritten();
   return info;
 }
 

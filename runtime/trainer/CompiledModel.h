@@ -81,6 +81,15 @@ public:
   /// order (checkpoints store exactly these).
   virtual std::vector<NamedTensor> &tensors() = 0;
 
+  /// Before the runtime reads tensors() (checkpoint, export, hash check,
+  /// broadcast): a model that keeps its tensors elsewhere (a GPU) copies
+  /// them into the host arrays here.
+  virtual void syncTensorsToHost() {}
+  /// After the runtime wrote tensors() (init, resume, broadcast): a model
+  /// that keeps them elsewhere, or caches values derived from them (folded
+  /// BN weights), picks up the new values here.
+  virtual void tensorsWritten() {}
+
   /// The momentum and weight decay `cardinal build` was given.
   virtual StepHyper defaultHyper() const = 0;
 

@@ -82,6 +82,7 @@ void exportForm(CompiledModel &model, char form, const std::string &path,
   if (map.empty())
     throw std::runtime_error(std::string("this trainer has no map to form (") +
                              form + "); rebuild it with a current cardinal");
+  model.syncTensorsToHost();
   std::map<std::string, const NamedTensor *> byName;
   for (const NamedTensor &t : model.tensors())
     byName[t.name] = &t;

@@ -73,10 +73,12 @@ void DataParallel::reduceBn(double *data, int64_t n, void *self) {
 void DataParallel::broadcastTensors(unsigned kinds) {
   if (comm_.size() == 1)
     return;
+  model_.syncTensorsToHost();
   for (NamedTensor &t : model_.tensors())
     if (kinds & bit(t.kind))
       comm_.broadcast(t.data, t.size() * static_cast<int64_t>(sizeof(float)),
                       0);
+  model_.tensorsWritten();
 }
 
 uint64_t DataParallel::tensorHash() {
@@ -88,6 +90,7 @@ uint64_t DataParallel::tensorHash() {
     h *= 0x100000001b3ull;
     h ^= h >> 29;
   };
+  model_.syncTensorsToHost();
   for (const NamedTensor &t : model_.tensors()) {
     const char *p = reinterpret_cast<const char *>(t.data);
     const size_t bytes = static_cast<size_t>(t.size()) * sizeof(float);

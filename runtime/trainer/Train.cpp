@@ -196,6 +196,7 @@ int runTrain(const TrainerOptions &options, CompiledModel &model,
     run = freshSettings(options, model);
     rng.reseed(run.seed);
     initializeTensors(model.tensors(), rng);
+    model.tensorsWritten();
   }
   if (world > 1) { // every rank starts from rank 0's run and tensors
     std::string record = lead ? packRun(run, firstEpoch, rng) : std::string();
