@@ -94,6 +94,9 @@ struct Context {
   void *workspace = nullptr;         // scratch for cuDNN and split reductions
   size_t workspaceBytes = 0;
   ConvAlgoCache *convAlgos = nullptr; // autotune cache (owned)
+  /// The baseline plan (`cardinal build --target cuda --cudnn-only`): conv2d*
+  /// send every convolution, grouped ones included, to cuDNN.
+  bool cudnnOnly = false;
 };
 
 /// Calls requireDevice(), selects `device`, creates both streams, the
