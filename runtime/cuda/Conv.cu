@@ -1,0 +1,90 @@
+//===- Conv.cu - conv2d* entry points: path choice, bias, fused BN epilogue
+//
+// Dense convs (groups == 1) are GEMM-shaped and cuDNN's autotuned
+// algorithms (tensor cores for bf16) are hard to beat; grouped convs go to
+// the direct kernel, which has no per-group GEMM overhead. The generated
+// trainers call the shape-specialized grouped 3x3 kernels (GroupedConv.cuh)
+// directly instead of conv2d* for their ResNeXt 3x3 layers.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/cuda/ConvPaths.h"
+#include "runtime/cuda/Epilogue.cuh"
+
+#include <stdexcept>
+
+namespace cardinal::rt::cuda {
+
+ConvPath chooseConvPath(const ConvShape &s) {
+  return s.groups == 1 ? ConvPath::Cudnn : ConvPath::Direct;
+}
+
+namespace {
+void requireValid(const ConvShape &s, const char *what) {
+  if (!s.valid())
+    throw std::invalid_argument(std::string(what) + ": invalid ConvShape");
+}
+} // namespace
+
+template <typename T>
+void conv2dForward(Context &ctx, const ConvShape &s, const T *x, const T *w,
+                   const T *bias, T *y) {
+  requireValid(s, "conv2dForward");
+  if (chooseConvPath(s) == ConvPath::Cudnn)
+    cudnnConvForward(ctx, s, x, w, y);
+  else
+    directConvForward(ctx, s, x, w, y);
+  detail::addChannelBias(ctx, s.n, s.o, s.oh * s.ow, bias, y);
+}
+
+template <typename T>
+void conv2dBackwardData(Context &ctx, const ConvShape &s, const T *dy,
+                        const T *w, T *dx, bool accumulate) {
+  requireValid(s, "conv2dBackwardData");
+  if (chooseConvPath(s) == ConvPath::Cudnn)
+    cudnnConvBackwardData(ctx, s, dy, w, dx, accumulate);
+  else
+    directConvBackwardData(ctx, s, dy, w, dx, accumulate);
+}
+
+template <typename T>
+void conv2dBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                          const T *dy, float *dw, float *db) {
+  requireValid(s, "conv2dBackwardWeight");
+  if (chooseConvPath(s) == ConvPath::Cudnn)
+    cudnnConvBackwardWeight(ctx, s, x, dy, dw);
+  else
+    directConvBackwardWeight(ctx, s, x, dy, dw);
+  if (db)
+    biasGrad(ctx, s.n, s.o, s.oh * s.ow, dy, db);
+}
+
+template <typename T>
+void conv2dBnActForward(Context &ctx, const ConvShape &s, const T *x,
+                        const T *w, const float *scale, const float *shift,
+                        const float *runningMean, const float *runningVar,
+                        float eps, const T *residual, bool relu, T *y) {
+  conv2dForward<T>(ctx, s, x, w, nullptr, y);
+  if (s.outputSize() == 0)
+    return;
+  detail::bnActEpilogueKernel<<<detail::blocksFor(s.outputSize()),
+                                detail::kThreads, 0, ctx.stream>>>(
+      s.n, s.o, s.oh * s.ow, scale, shift, runningMean, runningVar, eps,
+      residual, relu, y);
+  detail::checkLaunch("conv2dBnActForward");
+}
+
+#define INSTANTIATE(T)                                                         \
+  template void conv2dForward<T>(Context &, const ConvShape &, const T *,     \
+                                 const T *, const T *, T *);                   \
+  template void conv2dBackwardData<T>(Context &, const ConvShape &,           \
+                                      const T *, const T *, T *, bool);       \
+  template void conv2dBackwardWeight<T>(Context &, const ConvShape &,         \
+                                        const T *, const T *, float *,        \
+                                        float *);                              \
+  template void conv2dBnActForward<T>(                                        \
+      Context &, const ConvShape &, const T *, const T *, const float *,      \
+      const float *, const float *, const float *, float, const T *, bool,    \
+      T *);
+CARDINAL_CUDA_INSTANTIATE(INSTANTIATE)
+
+} // namespace cardinal::rt::cuda

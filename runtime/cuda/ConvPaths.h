@@ -1,0 +1,53 @@
+//===- ConvPaths.h - the implementations behind conv2d* --------------------===//
+//
+// conv2dForward/BackwardData/BackwardWeight (CudaKernels.h) pick one of
+// these per shape (Conv.cu): cuDNN for dense convs (groups == 1), the direct
+// grouped kernel otherwise. Both accept every valid ConvShape, so tests and
+// benchmarks call them directly to compare. Bias handling and db are done
+// by the conv2d* entry points, not here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CARDINAL_RUNTIME_CUDA_CONVPATHS_H
+#define CARDINAL_RUNTIME_CUDA_CONVPATHS_H
+
+#include "runtime/cuda/CudaKernels.h"
+
+namespace cardinal::rt::cuda {
+
+/// cuDNN (legacy cudnnConvolution* API), algorithm autotuned on the first
+/// call of each shape (cudnnFind*, fastest that fits ctx.workspace; only
+/// deterministic ones if CARDINAL_CUDNN_DETERMINISTIC=1), cached in
+/// ctx.convAlgos. fp32: FMA math (no TF32); bf16: tensor-op math with fp32
+/// accumulation. The bf16 weight gradient is produced in bf16 by cuDNN and
+/// widened to fp32.
+template <typename T>
+void cudnnConvForward(Context &ctx, const ConvShape &s, const T *x,
+                      const T *w, T *y);
+template <typename T>
+void cudnnConvBackwardData(Context &ctx, const ConvShape &s, const T *dy,
+                           const T *w, T *dx, bool accumulate);
+template <typename T>
+void cudnnConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                             const T *dy, float *dw);
+
+/// Direct kernels over runtime shapes (math/ConvMath.h, one output element
+/// per thread; the weight gradient split over sample slices and summed in
+/// order). The fallback for grouped shapes without a generated
+/// specialization (GroupedConv.cuh).
+template <typename T>
+void directConvForward(Context &ctx, const ConvShape &s, const T *x,
+                       const T *w, T *y);
+template <typename T>
+void directConvBackwardData(Context &ctx, const ConvShape &s, const T *dy,
+                            const T *w, T *dx, bool accumulate);
+template <typename T>
+void directConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                              const T *dy, float *dw);
+
+/// The conv's algorithm choice as the library makes it.
+enum class ConvPath { Cudnn, Direct };
+ConvPath chooseConvPath(const ConvShape &s);
+
+} // namespace cardinal::rt::cuda
+
+#endif // CARDINAL_RUNTIME_CUDA_CONVPATHS_H
