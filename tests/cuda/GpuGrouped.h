@@ -1,0 +1,33 @@
+//===- GpuGrouped.h - the grouped 3x3 specializations the GPU test runs ---===//
+//
+// GpuGrouped.cu instantiates GroupedConv.cuh for a fixed list of shapes (as
+// a generated trainer would) and dispatches a ConvShape to the matching
+// instantiation.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CARDINAL_TESTS_CUDA_GPUGROUPED_H
+#define CARDINAL_TESTS_CUDA_GPUGROUPED_H
+
+#include "runtime/cuda/CudaKernels.h"
+
+#include <vector>
+
+namespace cardinal::rt::cuda::test {
+
+/// The instantiated layers, for batch n.
+std::vector<ConvShape> groupedTestShapes(int64_t n);
+
+/// Run the specialization of s; false if s is not in the list.
+template <typename T>
+bool groupedForward(Context &ctx, const ConvShape &s, const T *x, const T *w,
+                    const T *bias, T *y);
+template <typename T>
+bool groupedBackwardData(Context &ctx, const ConvShape &s, const T *dy,
+                         const T *w, T *dx, bool accumulate);
+template <typename T>
+bool groupedBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                           const T *dy, float *dw, float *db);
+
+} // namespace cardinal::rt::cuda::test
+
+#endif // CARDINAL_TESTS_CUDA_GPUGROUPED_H
