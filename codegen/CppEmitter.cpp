@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CppEmitter.h"
+#include "codegen/EmitterUtil.h"
 
 #include <fmt/format.h>
 
@@ -18,16 +19,6 @@
 namespace cardinal::codegen {
 
 namespace {
-
-// C++ identifier for a persistent tensor: t_<sanitized name>.
-std::string member(const std::string &name) {
-  std::string id = "t_";
-  for (char c : name)
-    id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return id;
-}
-
-std::string floatLit(double v) { return fmt::format("{:.9g}f", v); }
 
 class FunctionEmitter {
 public:
@@ -233,32 +224,6 @@ private:
   std::ostringstream &os;
   std::string arena;
 };
-
-// The map as one C string literal, a line per target (see
-// runtime/trainer/Export.h): compiles fast even with thousands of entries.
-std::string formMapLiteral(const ParamMap &m) {
-  std::string text;
-  for (const ParamMapEntry &e : m.entries) {
-    std::string line = e.target + "\\t";
-    for (size_t i = 0; i < e.shape.size(); ++i)
-      line += (i ? "," : "") + std::to_string(e.shape[i]);
-    line += "\\t" + std::to_string(e.axis) + "\\t";
-    for (size_t i = 0; i < e.pieces.size(); ++i) {
-      const Piece &p = e.pieces[i];
-      line += fmt::format("{}{}:{}:{}:{}", i ? ";" : "", p.source, p.axis,
-                          p.start, p.size);
-    }
-    text += "    \"" + line + "\\n\"\n";
-  }
-  return text.empty() ? "    \"\"\n" : text;
-}
-
-std::string shapeList(const std::vector<int64_t> &s) {
-  std::string out = "{";
-  for (size_t i = 0; i < s.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "}";
-}
 
 } // namespace
 

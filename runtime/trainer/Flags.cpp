@@ -75,7 +75,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
     });
   };
   std::string dataText = "digits", scheduleError, formText = "c";
-  std::optional<int64_t> threads, evalEvery, decodeThreads;
+  std::optional<int64_t> threads, evalEvery, decodeThreads, steps;
   std::optional<double> commTimeout;
   const std::map<std::string, std::pair<Setter, const char *>> valueFlags = {
       {"--data", {stringFlag(dataText), "a data spec"}},
@@ -127,6 +127,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       {"--output", {stringFlag(o.output), "a file"}},
       {"-o", {stringFlag(o.output), "a file"}},
       {"--form", {stringFlag(formText), "a, b or c"}},
+      {"--steps", {intFlag(steps, 1), "an integer >= 1"}},
   };
   const std::map<std::string, bool *> switches = {
       {"--resume", &o.resume}, {"--quiet", &o.quiet}, {"--help", &o.help},
@@ -138,9 +139,9 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
     std::string arg = argv[i];
     if (arg.rfind("-", 0) != 0) {
       if (sawCommand || (arg != "train" && arg != "eval" && arg != "info" &&
-                         arg != "export")) {
+                         arg != "export" && arg != "bench")) {
         error = "unexpected argument '" + arg +
-                "' (commands: train, eval, info, export)";
+                "' (commands: train, eval, info, export, bench)";
         return false;
       }
       o.command = arg;
@@ -199,12 +200,13 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
   o.threads = static_cast<int>(threads.value_or(0));
   o.evalEvery = evalEvery.value_or(1);
   o.commTimeout = commTimeout.value_or(o.commTimeout);
+  o.steps = steps.value_or(o.steps);
   out = o;
   return true;
 }
 
 std::string usage(const std::string &program) {
-  return "usage: " + program + R"( [train|eval|info|export] [flags]
+  return "usage: " + program + R"( [train|eval|info|export|bench] [flags]
 
 commands:
   train (default)        train, evaluating and checkpointing every epoch
@@ -213,6 +215,8 @@ commands:
   export --form a|b|c -o FILE
                          the checkpoint's weights and BN statistics in the
                          paper's form (a), (b) or (c), as safetensors
+  bench [--steps N]      time N training steps (default 50, after 5 warm-up)
+                         on one random batch: images/s, no data or eval
 
 flags:
   --data SPEC            digits[:FILE.csv.gz] (default) | synthetic[:N] | cifar:DIR

@@ -18,7 +18,7 @@
 namespace cardinal::rt {
 
 struct TrainerOptions {
-  std::string command = "train"; ///< train | eval | info | export
+  std::string command = "train"; ///< train | eval | info | export | bench
   bool help = false;
   DataSpec data;
   std::optional<int64_t> epochs;
@@ -40,6 +40,7 @@ struct TrainerOptions {
   std::string ranks = "auto"; ///< auto | local | mpi (runtime/comm)
   double commTimeout = 60;    ///< seconds a collective may take
   bool syncBn = false;        ///< BN statistics over all ranks' batches
+  int64_t steps = 50;         ///< bench: timed training steps
 };
 
 /// Epochs when neither the command line nor a checkpoint says.

@@ -4,6 +4,7 @@
 
 #include "runtime/comm/Communicator.h"
 #include "runtime/kernels/Threads.h"
+#include "runtime/trainer/Bench.h"
 #include "runtime/trainer/Checkpointing.h"
 #include "runtime/trainer/Evaluate.h"
 #include "runtime/trainer/Export.h"
@@ -154,6 +155,10 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
       return runEval(options, model);
     if (options.command == "export")
       return runExport(options, model);
+    if (options.command == "bench") {
+      runBench(model, options.steps, 5, options.seed.value_or(0));
+      return 0;
+    }
     return runTrain(options, model, *comm);
   } catch (const std::exception &e) {
     // One rank failing leaves the others waiting in a collective: end the

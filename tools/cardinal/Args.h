@@ -20,7 +20,9 @@ struct Args {
   bool noCheck = false;
   bool timeForms = false; // equiv --time
   // build
-  std::string target = "cpu";
+  std::string target = "cpu";     // cpu | cuda
+  std::string precision = "fp32"; // --target cuda: fp32 | bf16
+  bool cudnnOnly = false;         // --target cuda: the cuDNN-only baseline plan
   double momentum = 0.9, weightDecay = 1e-4, lr = 0.1;
   bool noBnDecay = false;
   bool noFuse = false; // build: skip --nn-fold-bn (predict) and --nn-fuse-conv-bn-relu (train)

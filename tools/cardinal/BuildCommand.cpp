@@ -1,11 +1,13 @@
 //===- BuildCommand.cpp - `cardinal build` ---------------------------------===//
 #include "tools/cardinal/BuildCommand.h"
 #include "tools/cardinal/AtomicFile.h"
+#include "tools/cardinal/CudaCompiler.h"
 #include "tools/cardinal/LoadModel.h"
 #include "tools/cardinal/ModelGenerator.h"
 #include "tools/cardinal/HostCompiler.h"
 
 #include "codegen/CppEmitter.h"
+#include "codegen/CudaEmitter.h"
 #include "codegen/KernelPlan.h"
 #include "passes/FormRecognition.h"
 #include "passes/Passes.h"
@@ -89,18 +91,70 @@ int compileTrainer(const std::string &source, const std::string &output,
   return kOk;
 }
 
+// nvcc on the generated .cu; on failure nvcc's messages are already on
+// stderr, and the .cu is kept and named.
+int compileCudaTrainerSource(const std::string &source,
+                             const std::string &output, const char *argv0) {
+  std::string nvcc = findNvcc();
+  if (nvcc.empty()) {
+    llvm::errs() << "error: --target cuda needs nvcc (the CUDA toolkit), which "
+                    "was not found ($NVCC, /usr/local/cuda/bin, PATH); "
+                    "--emit=cu writes the .cu without it, and --target cpu "
+                    "builds a trainer that needs no GPU\n";
+    return kBadInput;
+  }
+  FrontendPaths paths = findFrontend(argv0);
+  if (!llvm::sys::fs::exists(paths.libraryDir + "/libCardinalRuntimeCuda.a")) {
+    llvm::errs() << "error: --target cuda needs the CUDA kernel library "
+                 << paths.libraryDir
+                 << "/libCardinalRuntimeCuda.a, which was not built\n";
+    return kBadInput;
+  }
+  TempDir dir("cardinal-build");
+  if (!dir.ok) {
+    llvm::errs() << "error: cannot create a temporary directory\n";
+    return kBadInput;
+  }
+  std::string cu = (dir.path + "/trainer.cu").str();
+  if (int rc = write(cu, source))
+    return rc;
+  std::string error;
+  if (compileCudaTrainer(nvcc, cu, paths.includeDir, paths.libraryDir, output,
+                         error) != 0) {
+    dir.keep = true;
+    llvm::errs() << "error: nvcc rejected the generated trainer (a Cardinal "
+                    "bug; nvcc's messages are above); the source is kept at "
+                 << cu << (error.empty() ? "" : ": " + error) << "\n";
+    return kBadInput;
+  }
+  return kOk;
+}
+
 } // namespace
 
 int commandBuild(const Args &args, const char *argv0) {
   if (args.model.empty())
     return usageError("build needs a MODEL");
-  static const char *kStages[] = {"", "mlir", "train-mlir", "plan", "cpp"};
+  static const char *kStages[] = {"",     "mlir", "train-mlir",
+                                  "plan", "cpp",  "cu"};
   if (!llvm::is_contained(kStages, args.emit))
     return usageError("unknown --emit stage '" + args.emit +
-                 "' (available: mlir, train-mlir, plan, cpp)");
-  if (args.target != "cpu")
+                 "' (available: mlir, train-mlir, plan, cpp, cu)");
+  if (args.target != "cpu" && args.target != "cuda")
     return usageError("unknown --target '" + args.target +
-                 "' (available: cpu; the CUDA backend is not built yet)");
+                 "' (available: cpu, cuda)");
+  // --emit=cu is the CUDA emitter's output, whatever --target says.
+  const bool cuda = args.target == "cuda" || args.emit == "cu";
+  if (cuda && args.emit == "cpp")
+    return usageError("--emit=cpp is the CPU trainer; --target cuda emits "
+                      "--emit=cu");
+  if (args.precision != "fp32" && args.precision != "bf16")
+    return usageError("unknown --precision '" + args.precision +
+                      "' (available: fp32, bf16)");
+  if (!cuda && (args.precision != "fp32" || args.cudnnOnly))
+    return usageError(std::string(args.cudnnOnly ? "--cudnn-only"
+                                                 : "--precision bf16") +
+                      " is for --target cuda");
   registerNNPasses();
   registerNNTrainingPasses();
   registerNNFusionPasses();
@@ -118,11 +172,14 @@ int commandBuild(const Args &args, const char *argv0) {
                                 "no-bn-decay={}}}",
                                 args.momentum, args.weightDecay,
                                 args.noBnDecay ? "true" : "false");
-  // Training fusion (BN-apply + ReLU, dReLU + dBN) unless --no-fuse.
+  // Training fusion (BN-apply + ReLU, dReLU + dBN) unless --no-fuse. The
+  // CUDA pipeline runs only the fusions whose kernels runtime/cuda has:
+  // nn-fuse-conv-bn-relu's conv-epilogue/prologue ops have none yet.
+  bool trainFusion = !args.noFuse && !cuda;
   if (int rc = runPipeline(*train, "nn-lower-aggregate{form=c},"
                                    "nn-attach-loss,nn-autodiff," + sgd +
-                                       (args.noFuse ? std::string()
-                                                    : std::string(",nn-fuse-conv-bn-relu")) +
+                                       (trainFusion ? std::string(",nn-fuse-conv-bn-relu")
+                                                    : std::string()) +
                                        ",nn-memory-plan"))
     return rc;
   if (args.emit == "train-mlir")
@@ -161,12 +218,17 @@ int commandBuild(const Args &args, const char *argv0) {
   }
   std::string source;
   try {
-    source = codegen::emitCpuTrainer(*trainPlan, *predictPlan, spec);
+    codegen::CudaOptions cudaOptions;
+    cudaOptions.bf16 = args.precision == "bf16";
+    cudaOptions.cudnnOnly = args.cudnnOnly;
+    source = cuda ? codegen::emitCudaTrainer(*trainPlan, *predictPlan, spec,
+                                             cudaOptions)
+                  : codegen::emitCpuTrainer(*trainPlan, *predictPlan, spec);
   } catch (const std::exception &e) {
     llvm::errs() << "error: " << e.what() << "\n";
     return kBadInput;
   }
-  if (args.emit == "cpp")
+  if (args.emit == "cpp" || args.emit == "cu")
     return write(args.output, source);
 
   std::string output = args.outputGiven ? args.output : "trainer";
@@ -176,11 +238,16 @@ int commandBuild(const Args &args, const char *argv0) {
   int64_t arena = f->getAttrOfType<IntegerAttr>("nn.arena_bytes").getInt();
   int64_t unplanned = f->getAttrOfType<IntegerAttr>("nn.unplanned_bytes").getInt();
   llvm::outs() << fmt::format(
-      "cardinal: {} -> {} ({} kernel calls per step; peak activations + "
+      "cardinal: {} -> {} ({}{} kernel calls per step; peak activations + "
       "gradients {:.1f} MiB, {:.1f} MiB without buffer reuse)\n",
-      spec.model, output, trainPlan->calls.size(), arena / 1048576.0,
-      unplanned / 1048576.0);
-  return compileTrainer(source, output, argv0);
+      spec.model, output,
+      cuda ? "CUDA " + args.precision + (args.cudnnOnly ? " cuDNN-only" : "") +
+                 ", "
+           : std::string(),
+      trainPlan->calls.size(), arena / 1048576.0, unplanned / 1048576.0);
+  llvm::outs().flush();
+  return cuda ? compileCudaTrainerSource(source, output, argv0)
+              : compileTrainer(source, output, argv0);
 }
 
 } // namespace cardinal

@@ -33,9 +33,13 @@ const char *kUsageText = R"(usage: cardinal <command> [options]
 
 commands:
   build MODEL [-o trainer]            compile MODEL to a trainer binary
-        [--target cpu] [--batch N] [--lr X] [--momentum X] [--wd X]
-        [--no-bn-decay] [--no-fuse] [--emit=mlir|train-mlir|plan|cpp]
+        [--target cpu|cuda] [--batch N] [--lr X] [--momentum X] [--wd X]
+        [--no-bn-decay] [--no-fuse] [--emit=mlir|train-mlir|plan|cpp|cu]
                                       (--emit stops at a stage and prints it)
+        --target cuda [--precision fp32|bf16] [--cudnn-only]
+                                      a CUDA trainer (.cu, nvcc for sm_80 and
+                                      sm_90); --cudnn-only: every conv via
+                                      cuDNN (the baseline plan)
   stats MODEL [--json]                parameters and multiply-adds per stage
                                       (the paper's Table 1) and totals
   equiv MODEL [--block NAME] [--json] [--dot DIR] [--no-check] [--time]
@@ -110,7 +114,12 @@ int parseArgs(int argc, char **argv, Args &args) {
       args.outputGiven = true;
     } else if (a == "--target") {
       if (!next(args.target))
-        return usageError("--target needs cpu");
+        return usageError("--target needs cpu or cuda");
+    } else if (a == "--precision") {
+      if (!next(args.precision))
+        return usageError("--precision needs fp32 or bf16");
+    } else if (a == "--cudnn-only" && !hasInline) {
+      args.cudnnOnly = true;
     } else if (a == "--momentum" || a == "--wd" || a == "--lr") {
       std::string v;
       char *end = nullptr;

@@ -1,0 +1,409 @@
+//===- CudaCalls.cpp - one kernel-plan call as CUDA runtime calls ----------===//
+#include "codegen/CudaCalls.h"
+#include "codegen/EmitterUtil.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace cardinal::codegen {
+
+namespace {
+
+// Operand roles per kernel, inputs then outputs: 'a' activation (type T),
+// 'w' weight or bias (T), 'f' float, 'l' labels; 's' everywhere means every
+// operand has the type of the first input (pointwise, pooling, concat).
+struct Roles {
+  const char *in, *out;
+};
+
+const std::map<std::string, Roles> &roleTable() {
+  static const std::map<std::string, Roles> table = {
+      {"conv2d_forward", {"aww", "a"}},
+      {"conv2d_bn_act", {"awffffa", "a"}},
+      {"conv2d_backward_data", {"aw", "a"}},
+      {"conv2d_backward_weight", {"aa", "f"}},
+      {"bias_grad", {"a", "f"}},
+      {"batch_norm_train", {"affff", "a"}},
+      {"batch_norm_eval", {"affff", "a"}},
+      {"bn_train_relu", {"affff", "a"}},
+      {"batch_norm_backward", {"aaf", "aff"}},
+      {"bn_relu_backward", {"aaaf", "aff"}},
+      {"relu_forward", {"s", "s"}},
+      {"relu_backward", {"s", "s"}},
+      {"add", {"s", "s"}},
+      {"concat", {"s", "s"}},
+      {"slice", {"s", "s"}},
+      {"slice_backward", {"s", "s"}},
+      {"max_pool_forward", {"s", "s"}},
+      {"max_pool_backward", {"s", "s"}},
+      {"global_avg_pool_forward", {"s", "s"}},
+      {"global_avg_pool_backward", {"s", "s"}},
+      {"linear_forward", {"aww", "a"}},
+      {"linear_backward_data", {"aw", "a"}},
+      {"linear_backward_weight", {"aa", "f"}},
+      {"softmax_cross_entropy", {"al", "f"}},
+      {"softmax_cross_entropy_backward", {"al", "a"}},
+      {"sgd_update", {"ff", ""}},
+  };
+  return table;
+}
+
+char roleAt(const char *roles, size_t i) {
+  if (roles[0] == 's')
+    return 's';
+  size_t n = std::char_traits<char>::length(roles);
+  return i < n ? roles[i] : 'a';
+}
+
+std::string actShape(const std::vector<int64_t> &s) {
+  int64_t h = s.size() > 2 ? s[2] : 1, w = s.size() > 3 ? s[3] : 1;
+  return fmt::format("ActShape{{{}, {}, {}, {}}}", s[0], s[1], h, w);
+}
+
+// ConvShape fields in declaration order (runtime/kernels/Shapes.h).
+std::string convShape(const std::vector<int64_t> &in,
+                      const std::vector<int64_t> &weight,
+                      const std::vector<int64_t> &out, const KernelCall &c) {
+  return fmt::format(
+      "ConvShape{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+      "{}}}",
+      in[0], in[1], in[2], in[3], weight[0], weight[2], weight[3],
+      c.ints.at("stride_h"), c.ints.at("stride_w"), c.ints.at("pad_h"),
+      c.ints.at("pad_w"), c.ints.at("dilation_h"), c.ints.at("dilation_w"),
+      c.ints.at("groups"), out[2], out[3]);
+}
+
+const std::string &bnOwner(const KernelCall &c) { return c.names.at("bn"); }
+
+} // namespace
+
+bool cudaEmitterSupports(const std::string &kernel) {
+  return roleTable().count(kernel) != 0;
+}
+
+std::set<std::string> lowPrecisionWeights(const KernelPlan &plan) {
+  std::set<std::string> names;
+  for (const KernelCall &c : plan.calls) {
+    auto it = roleTable().find(c.kernel);
+    if (it == roleTable().end())
+      continue;
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+      if (roleAt(it->second.in, i) == 'w' &&
+          c.inputs[i].kind == Buffer::Kind::Persistent)
+        names.insert(c.inputs[i].name);
+  }
+  return names;
+}
+
+bool usesGeneratedGroupedConv(const KernelCall &c, const CudaOptions &opts) {
+  if (opts.cudnnOnly)
+    return false;
+  if (c.kernel != "conv2d_forward" && c.kernel != "conv2d_backward_data" &&
+      c.kernel != "conv2d_backward_weight")
+    return false;
+  // The weight is input 1 (forward, backward data) or the output (weight).
+  const auto &w = c.kernel == "conv2d_backward_weight" ? c.outputs[0].shape
+                                                       : c.inputs[1].shape;
+  const auto &i = c.ints;
+  return i.at("groups") > 1 && w.size() == 4 && w[2] == 3 && w[3] == 3 &&
+         i.at("pad_h") == 1 && i.at("pad_w") == 1 && i.at("dilation_h") == 1 &&
+         i.at("dilation_w") == 1 && i.at("stride_h") == i.at("stride_w") &&
+         (i.at("stride_h") == 1 || i.at("stride_h") == 2);
+}
+
+char CudaCallPrinter::typeOf(const Buffer &b) const {
+  switch (b.kind) {
+  case Buffer::Kind::Arena: {
+    auto it = written.find(b.offset);
+    return it == written.end() ? 'a' : it->second;
+  }
+  case Buffer::Kind::Persistent:
+    return 'f';
+  case Buffer::Kind::Images:
+    return 'a';
+  case Buffer::Kind::Labels:
+    return 'l';
+  }
+  return 'a';
+}
+
+std::string CudaCallPrinter::ptr(const Buffer &b, char role) {
+  const char *type = role == 'l' ? "int32_t" : role == 'f' ? "float" : act();
+  switch (b.kind) {
+  case Buffer::Kind::Arena:
+    return fmt::format("reinterpret_cast<{} *>(arena + {})", type, b.offset);
+  case Buffer::Kind::Persistent:
+    if (role == 'w' && lowp.count(b.name))
+      return member(b.name) + "_lowp()";
+    return member(b.name) + "()";
+  case Buffer::Kind::Images:
+    return "images";
+  case Buffer::Kind::Labels:
+    return "labels";
+  }
+  return "nullptr";
+}
+
+// In bf16 mode a float buffer read as an activation (or the reverse) would be
+// misread bits: refuse to print it.
+void CudaCallPrinter::check(const KernelCall &c, const Buffer &b,
+                            char role) const {
+  if (!opts.bf16 || b.kind != Buffer::Kind::Arena)
+    return;
+  char want = role == 'w' ? 'a' : role;
+  if (typeOf(b) != want)
+    throw std::runtime_error(fmt::format(
+        "CUDA emitter: kernel '{}' ({}) reads a {} buffer as {} (a Cardinal "
+        "bug; build with --precision fp32 or --target cpu)",
+        c.kernel, c.origin, typeOf(b) == 'f' ? "float" : "bf16",
+        want == 'f' ? "float" : "bf16"));
+}
+
+void CudaCallPrinter::conv(const KernelCall &c) {
+  const auto &in = c.inputs;
+  const auto &out = c.outputs;
+  const std::string &k = c.kernel;
+  const char *T = act();
+  // The shape the kernel sees: x, weight, y of the forward convolution.
+  const auto &x = k == "conv2d_backward_data" ? out[0].shape : in[0].shape;
+  const auto &w = k == "conv2d_backward_weight" ? out[0].shape : in[1].shape;
+  const auto &y = k == "conv2d_forward"         ? out[0].shape
+                  : k == "conv2d_backward_data" ? in[0].shape
+                                                : in[1].shape;
+  if (usesGeneratedGroupedConv(c, opts)) {
+    int64_t groups = c.ints.at("groups");
+    std::string args = fmt::format("{}, {}, {}, {}, {}, {}, {}", groups,
+                                   x[1] / groups, w[0] / groups, x[2], x[3],
+                                   c.ints.at("stride_h"), T);
+    os << fmt::format("    // generated grouped 3x3: C={} paths of d={} -> "
+                      "{}, {}x{}, stride {}\n",
+                      groups, x[1] / groups, w[0] / groups, x[2], x[3],
+                      c.ints.at("stride_h"));
+    if (k == "conv2d_forward")
+      os << fmt::format("    groupedConv3x3Forward<{}>(ctx, {}, {}, {}, {}, "
+                        "{});\n",
+                        args, x[0], ptr(in[0], 'a'), ptr(in[1], 'w'),
+                        in.size() > 2 ? ptr(in[2], 'w') : "nullptr",
+                        ptr(out[0], 'a'));
+    else if (k == "conv2d_backward_data")
+      os << fmt::format("    groupedConv3x3BackwardData<{}>(ctx, {}, {}, {}, "
+                        "{}, false);\n",
+                        args, x[0], ptr(in[0], 'a'), ptr(in[1], 'w'),
+                        ptr(out[0], 'a'));
+    else
+      os << fmt::format("    groupedConv3x3BackwardWeight<{}>(ctx, {}, {}, {}, "
+                        "{}, nullptr);\n",
+                        args, x[0], ptr(in[0], 'a'), ptr(in[1], 'a'),
+                        ptr(out[0], 'f'));
+    return;
+  }
+  std::string shape = convShape(x, w, y, c);
+  if (k == "conv2d_forward")
+    os << fmt::format("    conv2dForward<{}>(ctx, {}, {}, {}, {}, {});\n", T,
+                      shape, ptr(in[0], 'a'), ptr(in[1], 'w'),
+                      in.size() > 2 ? ptr(in[2], 'w') : "nullptr",
+                      ptr(out[0], 'a'));
+  else if (k == "conv2d_backward_data")
+    os << fmt::format("    conv2dBackwardData<{}>(ctx, {}, {}, {}, {});\n", T,
+                      shape, ptr(in[0], 'a'), ptr(in[1], 'w'),
+                      ptr(out[0], 'a'));
+  else
+    os << fmt::format("    conv2dBackwardWeight<{}>(ctx, {}, {}, {}, {}, "
+                      "nullptr);\n",
+                      T, shape, ptr(in[0], 'a'), ptr(in[1], 'a'),
+                      ptr(out[0], 'f'));
+}
+
+void CudaCallPrinter::emit(const KernelCall &c, size_t index) {
+  auto role = roleTable().find(c.kernel);
+  if (role == roleTable().end())
+    throw std::runtime_error(fmt::format(
+        "CUDA emitter: no CUDA code for kernel '{}' (from {}); build this "
+        "model with --target cpu, or without the fusion that made it "
+        "(--no-fuse)",
+        c.kernel, c.origin));
+  const auto &in = c.inputs;
+  const auto &out = c.outputs;
+  const std::string &k = c.kernel;
+  // Pointwise and layout kernels keep the type of what they read.
+  char same = in.empty() ? 'a' : typeOf(in[0]);
+  auto r = [&](const char *roles, size_t i) {
+    char x = roleAt(roles, i);
+    return x == 's' ? same : x;
+  };
+  for (size_t i = 0; i < in.size(); ++i)
+    check(c, in[i], r(role->second.in, i));
+  const char *T = same == 'f' && role->second.in[0] == 's' ? "float" : act();
+  auto P = [&](const Buffer &b, size_t i, bool isOut) {
+    return ptr(b, r(isOut ? role->second.out : role->second.in, i));
+  };
+
+  os << fmt::format("    // {}: {}\n", index, c.origin);
+  if (k == "conv2d_forward" || k == "conv2d_backward_data" ||
+      k == "conv2d_backward_weight") {
+    conv(c);
+  } else if (k == "conv2d_bn_act") {
+    os << fmt::format(
+        "    conv2dBnActForward<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+        "{}, {});\n",
+        T, convShape(in[0].shape, in[1].shape, out[0].shape, c),
+        P(in[0], 0, false), P(in[1], 1, false), P(in[2], 2, false),
+        P(in[3], 3, false), P(in[4], 4, false), P(in[5], 5, false),
+        floatLit(c.reals.at("eps")),
+        c.ints.at("residual") ? P(in[6], 6, false) : "nullptr",
+        c.ints.at("relu") ? "true" : "false", P(out[0], 0, true));
+  } else if (k == "bias_grad") {
+    const auto &s = in[0].shape;
+    int64_t hw = s.size() > 2 ? s[2] * s[3] : 1;
+    os << fmt::format("    biasGrad<{}>(ctx, {}, {}, {}, {}, {});\n", T, s[0],
+                      s[1], hw, P(in[0], 0, false), P(out[0], 0, true));
+  } else if (k == "batch_norm_train" || k == "bn_train_relu") {
+    const std::string &bn = bnOwner(c);
+    os << fmt::format(
+        "    {}<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
+        k == "bn_train_relu" ? "bnTrainReluForward" : "batchNormForwardTrain",
+        T, actShape(in[0].shape), P(in[0], 0, false), P(in[1], 1, false),
+        P(in[2], 2, false), floatLit(c.reals.at("eps")),
+        floatLit(c.reals.at("momentum")), P(out[0], 0, true),
+        member(bn + ".saved_mean") + "()", member(bn + ".saved_invstd") + "()",
+        P(in[3], 3, false), P(in[4], 4, false));
+  } else if (k == "batch_norm_eval") {
+    os << fmt::format(
+        "    batchNormForwardEval<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {});\n",
+        T, actShape(in[0].shape), P(in[0], 0, false), P(in[1], 1, false),
+        P(in[2], 2, false), P(in[3], 3, false), P(in[4], 4, false),
+        floatLit(c.reals.at("eps")), P(out[0], 0, true));
+  } else if (k == "batch_norm_backward") {
+    const std::string &bn = bnOwner(c);
+    os << fmt::format(
+        "    batchNormBackward<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
+        T, actShape(in[1].shape), P(in[1], 1, false), P(in[0], 0, false),
+        P(in[2], 2, false), member(bn + ".saved_mean") + "()",
+        member(bn + ".saved_invstd") + "()", P(out[0], 0, true),
+        P(out[1], 1, true), P(out[2], 2, true));
+  } else if (k == "bn_relu_backward") {
+    const std::string &bn = bnOwner(c);
+    os << fmt::format(
+        "    bnReluBackward<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
+        T, actShape(in[2].shape), P(in[2], 2, false), P(in[1], 1, false),
+        P(in[0], 0, false), P(in[3], 3, false),
+        member(bn + ".saved_mean") + "()", member(bn + ".saved_invstd") + "()",
+        P(out[0], 0, true), P(out[1], 1, true), P(out[2], 2, true));
+  } else if (k == "relu_forward") {
+    os << fmt::format("    reluForward<{}>(ctx, {}, {}, {});\n", T,
+                      in[0].elements(), P(in[0], 0, false), P(out[0], 0, true));
+  } else if (k == "relu_backward") {
+    os << fmt::format("    reluBackward<{}>(ctx, {}, {}, {}, {});\n", T,
+                      in[0].elements(), P(in[1], 1, false), P(in[0], 0, false),
+                      P(out[0], 0, true));
+  } else if (k == "add") {
+    if (opts.bf16 && typeOf(in[1]) != same)
+      throw std::runtime_error("CUDA emitter: 'add' (" + c.origin +
+                               ") of a float and a bf16 buffer");
+    os << fmt::format("    add<{}>(ctx, {}, {}, {}, {});\n", T,
+                      in[0].elements(), P(in[0], 0, false), P(in[1], 1, false),
+                      P(out[0], 0, true));
+  } else if (k == "concat") {
+    if (c.ints.at("axis") != 1)
+      throw std::runtime_error("CUDA emitter: concat (" + c.origin +
+                               ") only along channels");
+    const auto &s = out[0].shape;
+    int64_t hw = s.size() > 2 ? s[2] * s[3] : 1;
+    std::string ptrs, chans;
+    for (size_t i = 0; i < in.size(); ++i) {
+      ptrs += (i ? ", " : "") + P(in[i], i, false);
+      chans += (i ? ", " : "") + std::to_string(in[i].shape[1]);
+    }
+    os << fmt::format("    {{\n      const {} *parts[] = {{{}}};\n"
+                      "      const int64_t channels[] = {{{}}};\n"
+                      "      concatChannelsForward<{}>(ctx, {}, {}, {}, parts, "
+                      "channels, {});\n    }}\n",
+                      T, ptrs, chans, T, s[0], hw, in.size(),
+                      P(out[0], 0, true));
+  } else if (k == "slice" || k == "slice_backward") {
+    if (c.ints.at("axis") != 1)
+      throw std::runtime_error("CUDA emitter: slice (" + c.origin +
+                               ") only along channels");
+    const auto &whole = k == "slice" ? in[0].shape : out[0].shape;
+    const auto &part = k == "slice" ? out[0].shape : in[0].shape;
+    int64_t hw = whole.size() > 2 ? whole[2] * whole[3] : 1;
+    os << fmt::format("    slice{}<{}>(ctx, {}, {}, {}, {}, {}, {}, {});\n",
+                      k == "slice" ? "ChannelsForward" : "ChannelsBackward", T,
+                      whole[0], whole[1], hw, c.ints.at("start"), part[1],
+                      P(in[0], 0, false), P(out[0], 0, true));
+  } else if (k == "max_pool_forward" || k == "max_pool_backward") {
+    const auto &x = k == "max_pool_forward" ? in[0].shape : in[1].shape;
+    std::string shape = fmt::format(
+        "PoolShape::make({}, {}, {}, {}, {}, {}, {})", x[0], x[1], x[2], x[3],
+        c.ints.at("kernel"), c.ints.at("stride"), c.ints.at("pad"));
+    if (k == "max_pool_forward")
+      os << fmt::format("    maxPool2dForward<{}>(ctx, {}, {}, {}, nullptr);\n",
+                        T, shape, P(in[0], 0, false), P(out[0], 0, true));
+    else
+      os << fmt::format(
+          "    maxPool2dBackwardRecompute<{}>(ctx, {}, {}, {}, {});\n", T,
+          shape, P(in[1], 1, false), P(in[0], 0, false), P(out[0], 0, true));
+  } else if (k == "global_avg_pool_forward") {
+    os << fmt::format("    globalAvgPoolForward<{}>(ctx, {}, {}, {});\n", T,
+                      actShape(in[0].shape), P(in[0], 0, false),
+                      P(out[0], 0, true));
+  } else if (k == "global_avg_pool_backward") {
+    os << fmt::format("    globalAvgPoolBackward<{}>(ctx, {}, {}, {});\n", T,
+                      actShape(out[0].shape), P(in[0], 0, false),
+                      P(out[0], 0, true));
+  } else if (k == "linear_forward") {
+    os << fmt::format("    linearForward<{}>(ctx, LinearShape{{{}, {}, {}}}, "
+                      "{}, {}, {}, {});\n",
+                      T, in[0].shape[0], in[0].shape[1], in[1].shape[0],
+                      P(in[0], 0, false), P(in[1], 1, false),
+                      in.size() > 2 ? P(in[2], 2, false) : "nullptr",
+                      P(out[0], 0, true));
+  } else if (k == "linear_backward_data") {
+    os << fmt::format("    linearBackward<{}>(ctx, LinearShape{{{}, {}, {}}}, "
+                      "nullptr, {}, {}, {}, nullptr, nullptr);\n",
+                      T, in[0].shape[0], out[0].shape[1], in[0].shape[1],
+                      P(in[1], 1, false), P(in[0], 0, false),
+                      P(out[0], 0, true));
+  } else if (k == "linear_backward_weight") {
+    os << fmt::format("    linearBackward<{}>(ctx, LinearShape{{{}, {}, {}}}, "
+                      "{}, nullptr, {}, nullptr, {}, nullptr);\n",
+                      T, in[0].shape[0], in[0].shape[1], in[1].shape[1],
+                      P(in[0], 0, false), P(in[1], 1, false),
+                      P(out[0], 0, true));
+  } else if (k == "softmax_cross_entropy") {
+    const auto &s = in[0].shape;
+    os << fmt::format("    softmaxCrossEntropyForward<{}>(ctx, {}, {}, {}, {}, "
+                      "nullptr, {});\n",
+                      T, s[0], s[1], P(in[0], 0, false), P(in[1], 1, false),
+                      P(out[0], 0, true));
+  } else if (k == "softmax_cross_entropy_backward") {
+    const auto &s = in[0].shape;
+    os << fmt::format("    softmaxCrossEntropyBackward<{}>(ctx, {}, {}, {}, {}, "
+                      "1.0f, {});\n",
+                      T, s[0], s[1], P(in[0], 0, false), P(in[1], 1, false),
+                      P(out[0], 0, true));
+  } else if (k == "sgd_update") {
+    const std::string &param = in[0].name;
+    std::string wd = c.reals.at("weight_decay_scale") > 0 ? "hyper.weightDecay"
+                                                           : "0.0f";
+    std::string velocity = member(c.names.at("velocity")) + "()";
+    if (lowp.count(param))
+      // Also refreshes the bf16 copy the next step's kernels read.
+      os << fmt::format("    sgdUpdate(ctx, {}, {}, {}, {}, hyper.lr, "
+                        "hyper.momentum, {}, false, {});\n",
+                        in[0].elements(), member(param) + "()",
+                        P(in[1], 1, false), velocity, wd,
+                        member(param) + "_lowp()");
+    else
+      os << fmt::format("    sgdUpdate(ctx, {}, {}, {}, {}, hyper.lr, "
+                        "hyper.momentum, {});\n",
+                        in[0].elements(), member(param) + "()",
+                        P(in[1], 1, false), velocity, wd);
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i].kind == Buffer::Kind::Arena)
+      written[out[i].offset] = r(role->second.out, i) == 'f' ? 'f' : 'a';
+}
+
+} // namespace cardinal::codegen

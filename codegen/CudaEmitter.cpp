@@ -1,0 +1,467 @@
+//===- CudaEmitter.cpp - print kernel plans as a CUDA trainer --------------===//
+//
+// The generated model owns one device allocation laid out at compile time:
+//   [mirrored tensors | BN scratch | bf16 weight copies | arena | inputs]
+// The mirrored tensors (parameters, BN running statistics, momentum) have
+// the same layout as the host array tensors() points into, so the
+// syncTensorsToHost / tensorsWritten hooks are one copy each. Inputs are two
+// slots: a step's images and labels are uploaded on the copy stream from
+// pinned staging while the previous step's backward still runs (trainStep
+// returns as soon as the loss and top-k of its forward are read back).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/CudaEmitter.h"
+#include "codegen/CudaCalls.h"
+#include "codegen/EmitterUtil.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace cardinal::codegen {
+
+namespace {
+
+constexpr int64_t kAlign = 256; // cudaMalloc's alignment, kept per region
+
+int64_t alignUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+int64_t elementsOf(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+// Where everything lives in the one device allocation (bytes).
+struct DeviceLayout {
+  std::map<std::string, int64_t> tensor, lowp; // name -> offset
+  int64_t mirrorBytes = 0;                     // tensors() lie in [0, this)
+  int64_t arena = 0, images[2] = {0, 0}, labels[2] = {0, 0};
+  int64_t imagesLowp = -1, topk = 0, logits = -1;
+  int64_t total = 0;
+};
+
+DeviceLayout layOut(const std::vector<PersistentTensor> &tensors,
+                    const std::set<std::string> &lowp, int64_t arenaBytes,
+                    int64_t imageElems, int64_t batch, int64_t logitElems,
+                    bool bf16) {
+  DeviceLayout l;
+  int64_t at = 0;
+  auto take = [&](int64_t bytes) {
+    int64_t off = at;
+    at += alignUp(bytes);
+    return off;
+  };
+  for (int pass = 0; pass < 2; ++pass) { // mirrored first, then scratch
+    for (const PersistentTensor &t : tensors)
+      if ((t.kind == "scratch") == (pass == 1))
+        l.tensor[t.name] = take(4 * elementsOf(t.shape));
+    if (pass == 0)
+      l.mirrorBytes = at;
+  }
+  for (const PersistentTensor &t : tensors)
+    if (lowp.count(t.name))
+      l.lowp[t.name] = take(2 * elementsOf(t.shape));
+  l.arena = take(arenaBytes);
+  for (int s = 0; s < 2; ++s) {
+    l.images[s] = take(4 * imageElems);
+    l.labels[s] = take(4 * batch);
+  }
+  if (bf16) {
+    l.imagesLowp = take(2 * imageElems);
+    l.logits = take(4 * logitElems);
+  }
+  l.topk = take(16);
+  l.total = at;
+  return l;
+}
+
+std::string kindName(const std::string &kind) {
+  return kind == "param" ? "Param" : kind == "state" ? "State" : "Velocity";
+}
+
+// The step's input pointers: `images` (type T) and `labels` (int32).
+void emitInputs(std::ostringstream &os, bool bf16, int64_t imageElems,
+                bool withLabels) {
+  os << "    Context &ctx = *ctx_;\n    char *arena = dev_ + kArena;\n";
+  if (bf16)
+    os << "    bf16 *images = imagesLowp();\n"
+       << fmt::format("    castFloatToBf16(ctx, {}, imagesStaged(slot), "
+                      "images);\n",
+                      imageElems);
+  else
+    os << "    const float *images = imagesStaged(slot);\n";
+  if (withLabels)
+    os << "    const int32_t *labels = labelsStaged(slot);\n";
+}
+
+} // namespace
+
+std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
+                            const TrainerSpec &spec, const CudaOptions &opts) {
+  if (train.imageShape.size() != 4 || train.results.size() < 2)
+    throw std::runtime_error("CUDA emitter: the training plan needs an NCHW "
+                             "image input and (loss, logits) results");
+  if (predict.results.empty())
+    throw std::runtime_error("CUDA emitter: the inference plan returns nothing");
+  const auto &img = train.imageShape;
+  const int64_t batch = img[0], imageElems = elementsOf(img);
+  const Buffer &loss = train.results[0], &logits = train.results[1];
+  const int64_t classes = logits.shape[1];
+  const char *T = opts.bf16 ? "bf16" : "float";
+
+  std::vector<PersistentTensor> tensors;
+  std::set<std::string> seen, lowp;
+  for (const KernelPlan *p : {&train, &predict})
+    for (const PersistentTensor &t : p->tensors)
+      if (seen.insert(t.name).second)
+        tensors.push_back(t);
+  if (opts.bf16)
+    for (const KernelPlan *p : {&train, &predict})
+      for (const std::string &n : lowPrecisionWeights(*p))
+        lowp.insert(n);
+  const DeviceLayout L =
+      layOut(tensors, lowp, std::max(train.arenaBytes, predict.arenaBytes),
+             imageElems, batch, predict.results[0].elements(), opts.bf16);
+  bool grouped = false;
+  for (const KernelPlan *p : {&train, &predict})
+    for (const KernelCall &c : p->calls)
+      grouped |= usesGeneratedGroupedConv(c, opts);
+
+  std::ostringstream os;
+  os << "// Generated by cardinal from model '" << spec.model
+     << "' for CUDA (" << (opts.bf16 ? "bf16" : "fp32")
+     << (opts.cudnnOnly ? ", cuDNN-only convolutions" : "")
+     << "). Do not edit: rebuild with `cardinal build --target cuda`.\n"
+     << "// Training step: " << train.calls.size() << " kernel calls, arena "
+     << train.arenaBytes << " bytes; inference: " << predict.calls.size()
+     << " calls, arena " << predict.arenaBytes << " bytes.\n"
+     << "// Device memory: one allocation of " << L.total << " bytes.\n"
+     << "#include \"runtime/cuda/CudaKernels.h\"\n";
+  if (grouped)
+    os << "#include \"runtime/cuda/GroupedConv.cuh\"\n";
+  os << "#include \"runtime/trainer/CompiledModel.h\"\n"
+     << "#include \"runtime/trainer/Export.h\"\n\n"
+     << "#include <cstdint>\n#include <cstring>\n#include <memory>\n"
+     << "#include <vector>\n\n"
+     << "namespace {\n\nusing namespace cardinal::rt;\n"
+     << "using namespace cardinal::rt::cuda;\n\n"
+     << "// The device allocation (bytes); tensors() mirror [0, kMirrorBytes).\n"
+     << fmt::format("constexpr size_t kDeviceBytes = {};\n", L.total)
+     << fmt::format("constexpr size_t kMirrorBytes = {};\n", L.mirrorBytes)
+     << fmt::format("constexpr size_t kArena = {}; // {} bytes: train arena "
+                    "{}, inference arena {}\n",
+                    L.arena, std::max(train.arenaBytes, predict.arenaBytes),
+                    train.arenaBytes, predict.arenaBytes)
+     << fmt::format("constexpr size_t kImages[2] = {{{}, {}}}; // float "
+                    "[{}x{}x{}x{}], one per input slot\n",
+                    L.images[0], L.images[1], img[0], img[1], img[2], img[3])
+     << fmt::format("constexpr size_t kLabels[2] = {{{}, {}}};\n", L.labels[0],
+                    L.labels[1]);
+  if (opts.bf16)
+    os << fmt::format("constexpr size_t kImagesLowp = {}; // the step's "
+                      "images as bf16\n",
+                      L.imagesLowp)
+       << fmt::format("constexpr size_t kLogitsFloat = {}; // predict()'s "
+                      "logits widened for the host\n",
+                      L.logits);
+  os << fmt::format("constexpr size_t kTopK = {}; // int64 [top-1, top-5] "
+                    "hits\n",
+                    L.topk)
+     << fmt::format("constexpr size_t kImageBytes = {}, kLabelBytes = {};\n\n",
+                    4 * imageElems, 4 * batch)
+     << "// What trainStep reads back: pinned, written by the compute stream.\n"
+     << "struct Readback {\n  float loss;\n  int64_t correct[2];\n};\n\n";
+
+  // --- class, constructor, trivial overrides --------------------------------
+  os << "class GeneratedModel final : public CompiledModel {\npublic:\n"
+     << "  GeneratedModel() : host_(kMirrorBytes / sizeof(float)) {\n";
+  for (const PersistentTensor &t : tensors)
+    if (t.kind != "scratch")
+      os << fmt::format("    tensors_.push_back({{\"{}\", NamedTensor::Kind::{}, "
+                        "\"{}\", {}, host_.data() + {}}});\n",
+                        t.name, kindName(t.kind), t.init, shapeList(t.shape),
+                        L.tensor.at(t.name) / 4);
+  os << "  }\n  ~GeneratedModel() override { release(); }\n\n"
+     << "  std::string name() const override { return \"" << spec.model
+     << "\"; }\n"
+     << "  int64_t batch() const override { return " << img[0] << "; }\n"
+     << "  int64_t channels() const override { return " << img[1] << "; }\n"
+     << "  int64_t height() const override { return " << img[2] << "; }\n"
+     << "  int64_t width() const override { return " << img[3] << "; }\n"
+     << "  int64_t classes() const override { return " << classes << "; }\n"
+     << "  int64_t arenaBytes() const override { return " << train.arenaBytes
+     << "; }\n"
+     << "  std::vector<NamedTensor> &tensors() override { return tensors_; }\n"
+     << fmt::format("  StepHyper defaultHyper() const override {{ return "
+                    "{{{}, {}, {}}}; }}\n\n",
+                    floatLit(spec.lr), floatLit(spec.momentum),
+                    floatLit(spec.weightDecay))
+     << "  // Nothing is on the device before the first use: the host copy is "
+        "current.\n"
+     << "  void syncTensorsToHost() override {\n    if (!ctx_)\n      return;\n"
+     << "    synchronize(*ctx_);\n"
+     << "    checkCuda(cudaMemcpy(host_.data(), dev_, kMirrorBytes, "
+        "cudaMemcpyDeviceToHost),\n              \"copying the model's "
+        "tensors to the host\");\n  }\n"
+     << "  void tensorsWritten() override {\n    if (!ensureDevice())\n"
+     << "      uploadTensors();\n  }\n\n";
+
+  // --- the training step -----------------------------------------------------
+  os << "  StepStats trainStep(const float *hostImages, const int32_t "
+        "*hostLabels,\n                      const StepHyper &hyper) override {\n"
+     << "    ensureDevice();\n"
+     << "    const int slot = stageInput(hostImages, hostLabels);\n";
+  emitInputs(os, opts.bf16, imageElems, true);
+  CudaCallPrinter trainPrinter(os, opts, lowp);
+  bool hooked = false, readBack = false;
+  auto emitReadback = [&] {
+    os << "    // The forward is done: read back its loss and top-k hits while "
+          "backward runs.\n"
+       << fmt::format("    countTopKCorrect<{}>(ctx, {}, {}, {}, labels, "
+                      "topk());\n",
+                      T, logits.shape[0], logits.shape[1],
+                      trainPrinter.ptr(logits, 'a'))
+       << fmt::format("    checkCuda(cudaMemcpyAsync(&readback_->loss, {}, "
+                      "sizeof(float), cudaMemcpyDeviceToHost, ctx.stream), "
+                      "\"loss\");\n",
+                      trainPrinter.ptr(loss, 'f'))
+       << "    checkCuda(cudaMemcpyAsync(readback_->correct, topk(), 2 * "
+          "sizeof(int64_t),\n                              "
+          "cudaMemcpyDeviceToHost, ctx.stream), \"top-k\");\n"
+       << "    checkCuda(cudaEventRecord(statsReady_, ctx.stream), "
+          "\"cudaEventRecord\");\n";
+    readBack = true;
+  };
+  for (size_t i = 0; i < train.calls.size(); ++i) {
+    const KernelCall &c = train.calls[i];
+    if (!hooked && c.kernel == "sgd_update") {
+      if (!readBack)
+        emitReadback();
+      os << "    // Backward is complete: data parallelism reduces the "
+            "gradients here.\n"
+         << "    if (gradientHook_ || gradientReadyHook_)\n"
+         << "      runGradientHooks();\n";
+      hooked = true;
+    }
+    trainPrinter.emit(c, i);
+    if (!readBack && c.kernel == "softmax_cross_entropy")
+      emitReadback();
+  }
+  if (!readBack)
+    emitReadback();
+  os << "    checkCuda(cudaEventRecord(inputFree_[slot], ctx.stream), "
+        "\"cudaEventRecord\");\n"
+     << "    checkCuda(cudaEventSynchronize(statsReady_), \"the training "
+        "step\");\n"
+     << "    StepStats stats;\n    stats.loss = readback_->loss;\n"
+     << "    stats.correct1 = readback_->correct[0];\n"
+     << "    stats.correct5 = readback_->correct[1];\n    return stats;\n  }\n\n";
+
+  // --- gradients: host copies ------------------------------------------------
+  struct Grad {
+    std::string name;
+    std::vector<int64_t> shape;
+    std::string ptr;
+    int64_t hostOffset;
+  };
+  std::vector<Grad> grads;
+  int64_t gradElems = 0;
+  for (const KernelCall &c : train.calls)
+    if (c.kernel == "sgd_update") {
+      grads.push_back({c.inputs[0].name, c.inputs[0].shape,
+                       trainPrinter.ptr(c.inputs[1], 'f'), gradElems});
+      gradElems += c.inputs[1].elements();
+    }
+  os << "  // Host copies of the last step's gradients, in update order.\n"
+     << "  std::vector<NamedTensor> gradients() override {\n"
+     << "    if (!ctx_)\n      return {};\n    downloadGradients();\n"
+     << "    return gradientTensors();\n  }\n\n";
+
+  os << "  std::vector<FormEntry> formMap(char form) const override {\n";
+  for (int f = 0; f < 3; ++f)
+    if (spec.formMaps[f])
+      os << fmt::format("    if (form == '{}')\n      return parseFormMap(\n{}"
+                        "      );\n",
+                        "abc"[f], formMapLiteral(*spec.formMaps[f]));
+  os << "    return {};\n  }\n\n";
+
+  // --- inference -------------------------------------------------------------
+  os << "  void predict(const float *hostImages, float *hostLogits) override "
+        "{\n    ensureDevice();\n"
+     << "    const int slot = stageInput(hostImages, nullptr);\n";
+  emitInputs(os, opts.bf16, imageElems, false);
+  CudaCallPrinter predictPrinter(os, opts, lowp);
+  for (size_t i = 0; i < predict.calls.size(); ++i)
+    predictPrinter.emit(predict.calls[i], i);
+  const Buffer &out = predict.results[0];
+  std::string outPtr = predictPrinter.ptr(out, 'a');
+  if (opts.bf16) {
+    os << fmt::format("    castBf16ToFloat(ctx, {}, {}, logitsFloat());\n",
+                      out.elements(), outPtr);
+    outPtr = "logitsFloat()";
+  }
+  os << "    checkCuda(cudaEventRecord(inputFree_[slot], ctx.stream), "
+        "\"cudaEventRecord\");\n"
+     << fmt::format("    checkCuda(cudaMemcpyAsync(hostLogits, {}, "
+                    "sizeof(float) * {}, cudaMemcpyDeviceToHost,\n"
+                    "                              ctx.stream), \"logits\");\n",
+                    outPtr, out.elements())
+     << "    synchronize(ctx);\n  }\n\nprivate:\n";
+
+  // --- device plumbing ---------------------------------------------------------
+  os << "  // Creates the context and the device memory on first use (so "
+        "`info` and\n  // `--help` need no GPU); false if it was already "
+        "there. Throws, naming\n  // what is missing, where there is no usable "
+        "GPU.\n"
+     << "  bool ensureDevice() {\n    if (ctx_)\n      return false;\n"
+     << "    Context *ctx = createContext(0);\n";
+  if (opts.cudnnOnly)
+    os << "    ctx->cudnnOnly = true; // the baseline plan: every conv via "
+          "cuDNN\n";
+  os << "    ctx_ = ctx;\n"
+     << "    checkCuda(cudaMalloc(&dev_, kDeviceBytes), \"cudaMalloc of the "
+        "model's device memory\");\n"
+     << "    checkCuda(cudaMemset(dev_, 0, kDeviceBytes), \"cudaMemset\");\n"
+     << "    void *pinned = nullptr;\n"
+     << "    checkCuda(cudaMallocHost(&pinned, 2 * (kImageBytes + kLabelBytes) "
+        "+ sizeof(Readback)),\n              \"cudaMallocHost of the input "
+        "staging\");\n"
+     << "    pinned_ = static_cast<char *>(pinned);\n"
+     << "    readback_ = reinterpret_cast<Readback *>(pinned_ + 2 * "
+        "(kImageBytes + kLabelBytes));\n"
+     << "    for (int s = 0; s < 2; ++s) {\n"
+     << "      checkCuda(cudaEventCreateWithFlags(&uploaded_[s], "
+        "cudaEventDisableTiming), \"cudaEventCreate\");\n"
+     << "      checkCuda(cudaEventCreateWithFlags(&inputFree_[s], "
+        "cudaEventDisableTiming), \"cudaEventCreate\");\n    }\n"
+     << "    checkCuda(cudaEventCreateWithFlags(&statsReady_, "
+        "cudaEventDisableTiming), \"cudaEventCreate\");\n"
+     << "    uploadTensors();\n    return true;\n  }\n\n";
+
+  os << "  void release() {\n    if (!ctx_)\n      return;\n"
+     << "    cudaDeviceSynchronize(); // errors here cannot be reported\n"
+     << "    for (int s = 0; s < 2; ++s) {\n"
+     << "      cudaEventDestroy(uploaded_[s]);\n"
+     << "      cudaEventDestroy(inputFree_[s]);\n    }\n"
+     << "    cudaEventDestroy(statsReady_);\n    cudaFreeHost(pinned_);\n"
+     << "    cudaFree(dev_);\n    destroyContext(ctx_);\n    ctx_ = nullptr;\n"
+     << "  }\n\n";
+
+  os << "  // Host tensors -> device, then the bf16 weight copies from the "
+        "masters.\n"
+     << "  void uploadTensors() {\n    Context &ctx = *ctx_;\n"
+     << "    checkCuda(cudaMemcpyAsync(dev_, host_.data(), kMirrorBytes, "
+        "cudaMemcpyHostToDevice, ctx.stream),\n              \"copying the "
+        "model's tensors to the device\");\n";
+  for (const PersistentTensor &t : tensors)
+    if (lowp.count(t.name))
+      os << fmt::format("    castFloatToBf16(ctx, {}, {}(), {}_lowp());\n",
+                        elementsOf(t.shape), member(t.name), member(t.name));
+  os << "    synchronize(ctx);\n  }\n\n";
+
+  os << "  // Copies a batch into pinned staging slot `slot` and uploads it on "
+        "the copy\n  // stream; the compute stream waits for the upload. "
+        "Returns the slot.\n"
+     << "  int stageInput(const float *images, const int32_t *labels) {\n"
+     << "    const int slot = nextSlot_;\n    nextSlot_ ^= 1;\n"
+     << "    char *staging = pinned_ + slot * (kImageBytes + kLabelBytes);\n"
+     << "    // The last upload from this staging slot has read it.\n"
+     << "    checkCuda(cudaEventSynchronize(uploaded_[slot]), \"input "
+        "upload\");\n"
+     << "    std::memcpy(staging, images, kImageBytes);\n"
+     << "    if (labels)\n"
+     << "      std::memcpy(staging + kImageBytes, labels, kLabelBytes);\n"
+     << "    // The last step that read this device slot is done with it.\n"
+     << "    checkCuda(cudaStreamWaitEvent(ctx_->copyStream, inputFree_[slot], "
+        "0), \"cudaStreamWaitEvent\");\n"
+     << "    checkCuda(cudaMemcpyAsync(dev_ + kImages[slot], staging, "
+        "kImageBytes,\n                              cudaMemcpyHostToDevice, "
+        "ctx_->copyStream), \"image upload\");\n"
+     << "    if (labels)\n"
+     << "      checkCuda(cudaMemcpyAsync(dev_ + kLabels[slot], staging + "
+        "kImageBytes, kLabelBytes,\n                                "
+        "cudaMemcpyHostToDevice, ctx_->copyStream), \"label upload\");\n"
+     << "    checkCuda(cudaEventRecord(uploaded_[slot], ctx_->copyStream), "
+        "\"cudaEventRecord\");\n"
+     << "    checkCuda(cudaStreamWaitEvent(ctx_->stream, uploaded_[slot], 0), "
+        "\"cudaStreamWaitEvent\");\n    return slot;\n  }\n\n";
+
+  // Gradients: device -> gradHost_ (and back, around the hooks).
+  os << "  std::vector<NamedTensor> gradientTensors() {\n    return {\n";
+  for (const Grad &g : grads)
+    os << fmt::format("        {{\"{}\", NamedTensor::Kind::Param, \"\", {}, "
+                      "gradHost_.data() + {}}},\n",
+                      g.name, shapeList(g.shape), g.hostOffset);
+  os << "    };\n  }\n\n";
+  for (int dir = 0; dir < 2; ++dir) {
+    os << (dir == 0 ? "  void downloadGradients() {\n"
+                    : "  void uploadGradients() {\n")
+       << "    Context &ctx = *ctx_;\n    char *arena = dev_ + kArena;\n"
+       << "    synchronize(ctx);\n";
+    for (const Grad &g : grads) {
+      std::string host = fmt::format("gradHost_.data() + {}", g.hostOffset);
+      os << fmt::format("    checkCuda(cudaMemcpy({}, {}, {}, {}), "
+                        "\"gradient {}\");\n",
+                        dir == 0 ? host : g.ptr, dir == 0 ? g.ptr : host,
+                        4 * elementsOf(g.shape),
+                        dir == 0 ? "cudaMemcpyDeviceToHost"
+                                 : "cudaMemcpyHostToDevice",
+                        g.name);
+    }
+    os << "  }\n\n";
+  }
+  os << "  // Data parallelism on host copies: every gradient reported in "
+        "order, then\n  // the whole set; the reduced values go back to the "
+        "device.\n"
+     << "  void runGradientHooks() {\n    downloadGradients();\n"
+     << "    std::vector<NamedTensor> grads = gradientTensors();\n"
+     << "    if (gradientReadyHook_)\n"
+     << "      for (size_t i = 0; i < grads.size(); ++i)\n"
+     << "        gradientReadyHook_(static_cast<int64_t>(i), grads[i]);\n"
+     << "    if (gradientHook_)\n      gradientHook_(grads);\n"
+     << "    uploadGradients();\n  }\n\n";
+
+  // Typed views of the allocation.
+  os << "  float *imagesStaged(int slot) { return reinterpret_cast<float "
+        "*>(dev_ + kImages[slot]); }\n"
+     << "  int32_t *labelsStaged(int slot) { return reinterpret_cast<int32_t "
+        "*>(dev_ + kLabels[slot]); }\n"
+     << "  int64_t *topk() { return reinterpret_cast<int64_t *>(dev_ + kTopK); "
+        "}\n";
+  if (opts.bf16)
+    os << "  bf16 *imagesLowp() { return reinterpret_cast<bf16 *>(dev_ + "
+          "kImagesLowp); }\n"
+       << "  float *logitsFloat() { return reinterpret_cast<float *>(dev_ + "
+          "kLogitsFloat); }\n";
+  os << "  // Persistent tensors (fp32; `_lowp`: the bf16 copy kernels read).\n";
+  for (const PersistentTensor &t : tensors) {
+    os << fmt::format("  float *{}() {{ return reinterpret_cast<float *>(dev_ "
+                      "+ {}); }} // {} {}\n",
+                      member(t.name), L.tensor.at(t.name), t.kind, t.name);
+    if (lowp.count(t.name))
+      os << fmt::format("  bf16 *{}_lowp() {{ return reinterpret_cast<bf16 "
+                        "*>(dev_ + {}); }}\n",
+                        member(t.name), L.lowp.at(t.name));
+  }
+  os << "\n  Context *ctx_ = nullptr;\n  char *dev_ = nullptr;    // the one "
+        "device allocation\n"
+     << "  char *pinned_ = nullptr; // two input staging slots, then the "
+        "readback\n"
+     << "  Readback *readback_ = nullptr;\n"
+     << "  cudaEvent_t uploaded_[2] = {}, inputFree_[2] = {}, statsReady_ = "
+        "{};\n"
+     << "  int nextSlot_ = 0;\n"
+     << "  std::vector<float> host_; // tensors() point here\n"
+     << fmt::format("  std::vector<float> gradHost_ = std::vector<float>({});\n",
+                    gradElems)
+     << "  std::vector<NamedTensor> tensors_;\n};\n\n} // namespace\n\n"
+     << "std::unique_ptr<CompiledModel> cardinal::rt::createCompiledModel() {\n"
+     << "  return std::make_unique<GeneratedModel>();\n}\n";
+  return os.str();
+}
+
+} // namespace cardinal::codegen
