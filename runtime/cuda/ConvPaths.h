@@ -44,6 +44,17 @@ template <typename T>
 void directConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                               const T *dy, float *dw);
 
+/// Whether GroupedConv.cuh has kernels for s (what an emitter checks
+/// before instantiating groupedConv3x3*<...>): a grouped 3x3 conv with
+/// padding 1, no dilation, the same stride 1 or 2 on both axes, and rows
+/// of at most 512 pixels. Other shapes use conv2d*.
+inline bool fitsGroupedConv3x3(const ConvShape &s) {
+  return s.valid() && s.groups > 1 && s.kh == 3 && s.kw == 3 &&
+         s.padH == 1 && s.padW == 1 && s.dilationH == 1 &&
+         s.dilationW == 1 && s.strideH == s.strideW &&
+         (s.strideH == 1 || s.strideH == 2) && s.w <= 512;
+}
+
 /// The conv's algorithm choice as the library makes it.
 enum class ConvPath { Cudnn, Direct };
 ConvPath chooseConvPath(const ConvShape &s);

@@ -17,6 +17,16 @@
 //    fp32 accumulators for bf16 cuDNN/cuBLAS calls).
 //  - Activation gradients (dx, dy) have type T.
 //
+// A bf16 training step, as generated code would spell it (d* = device):
+//   // once: Context *ctx = createContext(); castFloatToBf16(*ctx, n, dW, dWb);
+//   conv2dForward<bf16>(*ctx, s, dX, dWb, nullptr, dY);
+//   bnTrainReluForward<bf16>(*ctx, s.output(), dY, dGamma, dBeta, 1e-5f,
+//                            0.1f, dZ, dMean, dInvStd, dRunMean, dRunVar);
+//   ... backward: conv2dBackwardWeight<bf16>(*ctx, s, dX, dDy, dGradW, nullptr);
+//   sgdUpdate(*ctx, n, dW, dGradW, dVel, lr, 0.9f, 1e-4f, false, dWb);
+// Nothing synchronizes until the trainer reads a result back (e.g. the
+// loss, after synchronize(*ctx)).
+//
 // Layouts are those of the CPU runtime: NCHW activations, OIHW weights,
 // [n, in] x [out, in] linear. Outputs are overwritten unless `accumulate`.
 //

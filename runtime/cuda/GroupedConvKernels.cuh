@@ -38,7 +38,7 @@ struct Geometry {
   static_assert(Groups > 0 && CinG > 0 && CoutG > 0 && H > 0 && W > 0,
                 "grouped conv extents must be positive");
   static_assert(Stride == 1 || Stride == 2, "stride 1 or 2");
-  static_assert(W <= 1024, "one row of pixels must fit a block");
+  static_assert(W <= 512, "one row of pixels must fit a block");
   static constexpr int OH = (H - 1) / Stride + 1; // (H + 2 - 3) / S + 1
   static constexpr int OW = (W - 1) / Stride + 1;
 
@@ -94,6 +94,18 @@ struct Geometry {
   static constexpr int BwdGridX = BwdTiles, BwdGridY = Groups * (CinG / BwdCi);
   static constexpr int WgtGridX = WgtChunks, WgtGridY = Groups;
   static constexpr int64_t Weights = int64_t(Groups) * CoutG * CinG * 9;
+
+  // Static shared memory of each kernel (the 48 KB static limit).
+  static constexpr int FwdSharedBytes =
+      4 * (FwdCi * FwdInRows * InCols + FwdCo * FwdCi * 9);
+  static constexpr int BwdSharedBytes =
+      4 * (BwdCo * BwdInRows * DyCols + BwdCo * BwdCi * 9);
+  static constexpr int WgtSharedBytes =
+      4 * (WgtCi * WgtInRows * InCols + WgtCo * FwdRows * OW + WgtThreads);
+  static_assert(FwdSharedBytes <= 48 * 1024 && BwdSharedBytes <= 48 * 1024 &&
+                    WgtSharedBytes <= 48 * 1024,
+                "grouped 3x3 tile does not fit shared memory: use the "
+                "direct kernel (conv2d*) for this shape");
 };
 
 /// How the weight gradient splits the batch: `slices` blocks along z, each

@@ -97,6 +97,7 @@ void checkGroupedSpecialization(Context &ctx, Checks &checks,
   checks.close<T>("groupedConv3x3BackwardWeight db " + tag,
                   download(ctx, *db), ref.db);
   checks.equal("grouped specialization exists for " + tag, found);
+  checks.equal("fitsGroupedConv3x3 " + tag, fitsGroupedConv3x3(s));
 }
 
 template <typename T>
@@ -137,8 +138,12 @@ template <typename T> void checkConvs(Context &ctx, Checks &checks) {
         ConvShape::make(3, 16, 8, 8, 24, 1, 1, 2, 0),    // 1x1 projection
         ConvShape::make(2, 3, 17, 17, 8, 7, 7, 2, 3),    // stem-like 7x7
         ConvShape::make(2, 64, 9, 9, 64, 3, 3, 2, 1, 1, 32), // 32x2d grouped
-        ConvShape::make(2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 2)})   // C=2
+        ConvShape::make(2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 2)}) { // C=2
     checkLibraryConv<T>(ctx, checks, s);
+    checks.equal("fitsGroupedConv3x3 " + describe(s) + " is " +
+                     (s.groups > 1 && s.kh == 3 ? "true" : "false"),
+                 fitsGroupedConv3x3(s) == (s.groups > 1 && s.kh == 3));
+  }
   for (const ConvShape &s : groupedTestShapes(3))
     checkGroupedSpecialization<T>(ctx, checks, s);
   checkBnAct<T>(ctx, checks, ConvShape::make(2, 8, 7, 7, 16, 3, 3, 1, 1),
