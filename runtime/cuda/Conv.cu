@@ -4,7 +4,8 @@
 // algorithms (tensor cores for bf16) are hard to beat; grouped convs go to
 // the direct kernel, which has no per-group GEMM overhead. The generated
 // trainers call the shape-specialized grouped 3x3 kernels (GroupedConv.cuh)
-// directly instead of conv2d* for their ResNeXt 3x3 layers.
+// directly instead of conv2d* for their ResNeXt 3x3 layers. With
+// Context::cudnnOnly (the --cudnn-only baseline) cuDNN runs every conv.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvPaths.h"
@@ -14,8 +15,8 @@
 
 namespace cardinal::rt::cuda {
 
-ConvPath chooseConvPath(const ConvShape &s) {
-  return s.groups == 1 ? ConvPath::Cudnn : ConvPath::Direct;
+ConvPath chooseConvPath(const ConvShape &s, bool cudnnOnly) {
+  return s.groups == 1 || cudnnOnly ? ConvPath::Cudnn : ConvPath::Direct;
 }
 
 namespace {
@@ -29,7 +30,7 @@ template <typename T>
 void conv2dForward(Context &ctx, const ConvShape &s, const T *x, const T *w,
                    const T *bias, T *y) {
   requireValid(s, "conv2dForward");
-  if (chooseConvPath(s) == ConvPath::Cudnn)
+  if (chooseConvPath(s, ctx.cudnnOnly) == ConvPath::Cudnn)
     cudnnConvForward(ctx, s, x, w, y);
   else
     directConvForward(ctx, s, x, w, y);
@@ -40,7 +41,7 @@ template <typename T>
 void conv2dBackwardData(Context &ctx, const ConvShape &s, const T *dy,
                         const T *w, T *dx, bool accumulate) {
   requireValid(s, "conv2dBackwardData");
-  if (chooseConvPath(s) == ConvPath::Cudnn)
+  if (chooseConvPath(s, ctx.cudnnOnly) == ConvPath::Cudnn)
     cudnnConvBackwardData(ctx, s, dy, w, dx, accumulate);
   else
     directConvBackwardData(ctx, s, dy, w, dx, accumulate);
@@ -50,7 +51,7 @@ template <typename T>
 void conv2dBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                           const T *dy, float *dw, float *db) {
   requireValid(s, "conv2dBackwardWeight");
-  if (chooseConvPath(s) == ConvPath::Cudnn)
+  if (chooseConvPath(s, ctx.cudnnOnly) == ConvPath::Cudnn)
     cudnnConvBackwardWeight(ctx, s, x, dy, dw);
   else
     directConvBackwardWeight(ctx, s, x, dy, dw);

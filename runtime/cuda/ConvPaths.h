@@ -2,7 +2,7 @@
 //
 // conv2dForward/BackwardData/BackwardWeight (CudaKernels.h) pick one of
 // these per shape (Conv.cu): cuDNN for dense convs (groups == 1), the direct
-// grouped kernel otherwise. Both accept every valid ConvShape, so tests and
+// grouped kernel otherwise (cuDNN for all with Context::cudnnOnly). Both accept every valid ConvShape, so tests and
 // benchmarks call them directly to compare. Bias handling and db are done
 // by the conv2d* entry points, not here.
 //
@@ -55,9 +55,10 @@ inline bool fitsGroupedConv3x3(const ConvShape &s) {
          (s.strideH == 1 || s.strideH == 2) && s.w <= 512;
 }
 
-/// The conv's algorithm choice as the library makes it.
+/// The conv's algorithm choice as the library makes it (cuDNN for
+/// everything when cudnnOnly, i.e. Context::cudnnOnly).
 enum class ConvPath { Cudnn, Direct };
-ConvPath chooseConvPath(const ConvShape &s);
+ConvPath chooseConvPath(const ConvShape &s, bool cudnnOnly = false);
 
 } // namespace cardinal::rt::cuda
 

@@ -70,6 +70,11 @@ void checkLibraryConv(Context &ctx, Checks &checks, const ConvShape &s) {
     cudnnConvBackwardWeight<T>(ctx, s, x->get(), dy->get(), dw->get());
     checks.close<T>("cudnnConvBackwardWeight " + describe(s),
                     download(ctx, *dw), ref.dw);
+    ctx.cudnnOnly = true; // the baseline plan routes grouped convs to cuDNN
+    conv2dForward<T>(ctx, s, x->get(), w->get(), b->get(), y->get());
+    checks.close<T>("conv2dForward cudnnOnly " + describe(s),
+                    download(ctx, *y), ref.y);
+    ctx.cudnnOnly = false;
   }
 }
 
