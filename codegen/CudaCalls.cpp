@@ -176,8 +176,8 @@ void CudaCallPrinter::conv(const KernelCall &c) {
     std::string args = fmt::format("{}, {}, {}, {}, {}, {}, {}", groups,
                                    x[1] / groups, w[0] / groups, x[2], x[3],
                                    c.ints.at("stride_h"), T);
-    os << fmt::format("    // generated grouped 3x3: C={} paths of d={} -> "
-                      "{}, {}x{}, stride {}\n",
+    os << fmt::format("    // generated grouped 3x3: {} groups of {} -> {} "
+                      "channels, input {}x{}, stride {}\n",
                       groups, x[1] / groups, w[0] / groups, x[2], x[3],
                       c.ints.at("stride_h"));
     if (k == "conv2d_forward")
