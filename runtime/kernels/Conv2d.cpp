@@ -21,12 +21,22 @@ static ConvAlgo resolve(const ConvShape &s, ConvAlgo algo) {
 }
 
 template <typename T>
+void conv2dBiasActForward(const ConvShape &s, const T *x, const T *w,
+                          const T *bias, const T *residual, bool relu, T *y,
+                          ConvAlgo algo) {
+  detail::ConvEpilogue<T> e;
+  e.bias = bias, e.residual = residual, e.relu = relu;
+  if (resolve(s, algo) == ConvAlgo::Direct)
+    detail::convForwardDirect(s, x, w, e, y);
+  else
+    detail::convForwardGemm(s, x, w, e, y);
+}
+
+template <typename T>
 void conv2dForward(const ConvShape &s, const T *x, const T *w, const T *bias,
                    T *y, ConvAlgo algo) {
-  if (resolve(s, algo) == ConvAlgo::Direct)
-    detail::convForwardDirect(s, x, w, bias, y);
-  else
-    detail::convForwardGemm(s, x, w, bias, y);
+  conv2dBiasActForward(s, x, w, bias, static_cast<const T *>(nullptr), false,
+                       y, algo);
 }
 
 template <typename T>
@@ -71,6 +81,9 @@ void detail::convBackwardBias(const ConvShape &s, const T *dy, T *db) {
 #define CARDINAL_INSTANTIATE(T)                                                \
   template void conv2dForward<T>(const ConvShape &, const T *, const T *,     \
                                  const T *, T *, ConvAlgo);                    \
+  template void conv2dBiasActForward<T>(const ConvShape &, const T *,         \
+                                        const T *, const T *, const T *, bool, \
+                                        T *, ConvAlgo);                        \
   template void conv2dBackwardData<T>(const ConvShape &, const T *, const T *, \
                                       T *, bool, ConvAlgo);                    \
   template void conv2dBackwardWeight<T>(const ConvShape &, const T *,         \

@@ -34,6 +34,15 @@ template <typename T>
 void conv2dForward(const ConvShape &s, const T *x, const T *w, const T *bias,
                    T *y, ConvAlgo algo = ConvAlgo::Auto);
 
+/// y = maybe_relu(conv(x, w) + bias[o] + residual), the epilogue applied to
+/// each output tile as soon as the GEMM or direct kernel has produced it
+/// (while it is in cache) rather than in a second pass over y. bias and
+/// residual may be null; residual has y's shape and may not alias y.
+template <typename T>
+void conv2dBiasActForward(const ConvShape &s, const T *x, const T *w,
+                          const T *bias, const T *residual, bool relu, T *y,
+                          ConvAlgo algo = ConvAlgo::Auto);
+
 /// dx = conv^T(dy, w); with accumulate, dx += instead.
 template <typename T>
 void conv2dBackwardData(const ConvShape &s, const T *dy, const T *w, T *dx,

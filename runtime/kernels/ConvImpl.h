@@ -27,9 +27,45 @@ inline OutRange validOutputs(int64_t off, int64_t stride, int64_t in,
   return {lo, hi};
 }
 
+/// What a forward conv applies to each output tile right after computing it:
+/// y = maybe_relu(y + bias[o] + residual). Null pointers: no term.
+template <typename T> struct ConvEpilogue {
+  const T *bias = nullptr;
+  const T *residual = nullptr; // y's shape; never aliases y
+  bool relu = false;
+};
+
+/// The epilogue on n contiguous outputs of one channel: y = f(src + bias +
+/// r) (r: the matching residual, or null; src may be y).
 template <typename T>
-void convForwardGemm(const ConvShape &s, const T *x, const T *w, const T *b,
-                     T *y);
+inline void applyEpilogue(const T *src, T *y, const T *r, T bias, bool relu,
+                          int64_t n) {
+  if (r && relu) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      const T v = src[i] + bias + r[i];
+      y[i] = v > T(0) ? v : T(0);
+    }
+  } else if (r) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = src[i] + bias + r[i];
+  } else if (relu) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      const T v = src[i] + bias;
+      y[i] = v > T(0) ? v : T(0);
+    }
+  } else if (bias != T(0) || src != y) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = src[i] + bias;
+  }
+}
+
+template <typename T>
+void convForwardGemm(const ConvShape &s, const T *x, const T *w,
+                     const ConvEpilogue<T> &e, T *y);
 template <typename T>
 void convBackwardDataGemm(const ConvShape &s, const T *dy, const T *w, T *dx,
                           bool accumulate);
@@ -38,8 +74,8 @@ void convBackwardWeightGemm(const ConvShape &s, const T *x, const T *dy,
                             T *dw);
 
 template <typename T>
-void convForwardDirect(const ConvShape &s, const T *x, const T *w, const T *b,
-                       T *y);
+void convForwardDirect(const ConvShape &s, const T *x, const T *w,
+                       const ConvEpilogue<T> &e, T *y);
 template <typename T>
 void convBackwardDataDirect(const ConvShape &s, const T *dy, const T *w, T *dx,
                             bool accumulate);

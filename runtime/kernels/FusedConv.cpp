@@ -1,6 +1,5 @@
 //===- FusedConv.cpp - conv + eval BN + residual + ReLU ----------------------===//
 #include "runtime/kernels/FusedConv.h"
-#include "runtime/kernels/Parallel.h"
 
 #include <cmath>
 #include <vector>
@@ -33,26 +32,7 @@ void conv2dBnActForward(const ConvShape &s, const T *x, const T *w,
   folded.resize(s.weightSize() + s.o);
   T *wf = folded.data(), *bf = wf + s.weightSize();
   foldBatchNorm(s, w, scale, shift, runningMean, runningVar, eps, wf, bf);
-  conv2dForward(s, x, wf, bf, y, algo);
-  if (!residual && !relu)
-    return;
-  const int64_t total = s.outputSize();
-  // Epilogue: one pass over y.
-  if (residual && relu) {
-#pragma omp parallel for simd schedule(static) if (total >= detail::kMinParallelElements)
-    for (int64_t i = 0; i < total; ++i) {
-      const T v = y[i] + residual[i];
-      y[i] = v > T(0) ? v : T(0);
-    }
-  } else if (residual) {
-#pragma omp parallel for simd schedule(static) if (total >= detail::kMinParallelElements)
-    for (int64_t i = 0; i < total; ++i)
-      y[i] += residual[i];
-  } else {
-#pragma omp parallel for simd schedule(static) if (total >= detail::kMinParallelElements)
-    for (int64_t i = 0; i < total; ++i)
-      y[i] = y[i] > T(0) ? y[i] : T(0);
-  }
+  conv2dBiasActForward(s, x, wf, bf, residual, relu, y, algo);
 }
 
 #define CARDINAL_INSTANTIATE(T)                                                \

@@ -3,13 +3,14 @@
 // The kernel of nn.conv2d_bn_act (--nn-fold-bn, inference):
 //   y = maybe_relu((conv(x, w) - mean) * scale / sqrt(var + eps) + shift
 //                  + residual)
-// BN is folded into the conv at call time (the weights change during
-// training, so nothing is folded ahead of time): per output channel o,
+// This entry point folds BN at call time into a per-thread scratch copy of
+// the weights, per output channel o:
 //   a_o = scale_o / sqrt(var_o + eps)        (in double)
 //   W'[o] = W[o] * a_o,  b'_o = shift_o - mean_o * a_o
-// into a per-thread scratch copy of the weights; the conv itself is
-// conv2dForward with bias b' (either algorithm), and the residual add and the
-// ReLU run in one epilogue pass over the output (none when neither is asked).
+// then runs conv2dBiasActForward (either algorithm), whose epilogue adds b',
+// the residual and the ReLU to each output tile while it is in cache.
+// Generated predict() code instead folds once per weight version into a
+// cache it owns (foldBatchNorm) and calls conv2dBiasActForward directly.
 // `residual` may be null; it may not alias `y`.
 //
 //===----------------------------------------------------------------------===//

@@ -7,9 +7,11 @@
 // width (strided convs split columns into stride phases), and a register-
 // blocked loop keeps a tile of (up to 8 output channels) x (1-2 vectors of
 // output pixels) in accumulators while it streams input vectors and
-// broadcast weights. Backward-data is the same loop on the zero-upsampled,
-// padded dy with flipped, transposed weights; backward-weight keeps
-// (output channel, 9 taps) accumulators and reduces lanes once per sample.
+// broadcast weights; the forward epilogue (bias, residual, ReLU) is
+// applied to those accumulators before they are stored. Backward-data is
+// the same loop on the zero-upsampled, padded dy with flipped, transposed
+// weights; backward-weight keeps (output channel, 9 taps) accumulators and
+// reduces lanes once per sample.
 //
 // Measured on this project's 2-core AMD EPYC (Zen 4, AVX-512) VM, idle,
 // ResNeXt 32x4d stage-1 grouped conv (C=32, d=4: 128->128 channels, 3x3,
@@ -161,7 +163,9 @@ template <typename V> CARDINAL_INLINE void keepInRegister(V &v) {
 }
 
 /// out[co][oh][ow] (+)= bias[co] + sum over ci, taps t of
-///   wt[co][ci][t] * in[ci*inPlane + y*rowStep + tapOff[t] + x].
+///   wt[co][ci][t] * in[ci*inPlane + y*rowStep + tapOff[t] + x],
+/// then (forward only) + res[co][oh][ow] if res, and ReLU if relu, applied
+/// to the accumulators before they are stored.
 struct Corr {
   int64_t ci = 0, co = 0, oh = 0, ow = 0, taps = 0;
   int64_t inPlane = 0, rowStep = 0;
@@ -169,10 +173,10 @@ struct Corr {
 };
 
 /// Output channels [o0, o0+OB) of row y, NB vectors of pixels at a time.
-template <typename T, int Bytes, int OB, int NB>
+template <typename T, int Bytes, int OB, int NB, bool Res, bool Relu>
 CARDINAL_INLINE void corrBlock(const Corr &a, const T *in, const T *wt,
                                const T *bias, bool accumulate, T *out,
-                               int64_t o0, int64_t y) {
+                               const T *res, int64_t o0, int64_t y) {
   using vec = typename VecOf<T, Bytes>::type;
   constexpr int L = Bytes / sizeof(T), Tile = NB * L;
   const int64_t plane = a.oh * a.ow, wStride = a.ci * a.taps;
@@ -206,6 +210,7 @@ CARDINAL_INLINE void corrBlock(const Corr &a, const T *in, const T *wt,
     const int64_t n = std::min<int64_t>(Tile, a.ow - q0);
     for (int o = 0; o < OB; ++o) {
       T *orow = out + (o0 + o) * plane + y * a.ow + q0;
+      const T *rrow = Res ? res + (o0 + o) * plane + y * a.ow + q0 : nullptr;
       if (n == Tile) {
         for (int v = 0; v < NB; ++v) {
           vec r = acc[o][v];
@@ -214,21 +219,33 @@ CARDINAL_INLINE void corrBlock(const Corr &a, const T *in, const T *wt,
             std::memcpy(&old, orow + v * L, Bytes);
             r += old;
           }
+          if constexpr (Res) {
+            vec add;
+            std::memcpy(&add, rrow + v * L, Bytes);
+            r += add;
+          }
+          if constexpr (Relu)
+            r = r > vec{} ? r : vec{};
           std::memcpy(orow + v * L, &r, Bytes);
         }
       } else {
         T tmp[Tile];
         std::memcpy(tmp, &acc[o][0], sizeof tmp);
-        for (int64_t k = 0; k < n; ++k)
-          orow[k] = accumulate ? orow[k] + tmp[k] : tmp[k];
+        for (int64_t k = 0; k < n; ++k) {
+          T r = accumulate ? orow[k] + tmp[k] : tmp[k];
+          if constexpr (Res)
+            r += rrow[k];
+          orow[k] = Relu && !(r > T(0)) ? T(0) : r;
+        }
       }
     }
   }
 }
 
-template <typename T, int Bytes>
-CARDINAL_INLINE void corrGroup(const Corr &a, const T *in, const T *wt,
-                               const T *bias, bool accumulate, T *out) {
+template <typename T, int Bytes, bool Res, bool Relu>
+CARDINAL_INLINE void corrRows(const Corr &a, const T *in, const T *wt,
+                              const T *bias, bool accumulate, T *out,
+                              const T *res) {
   constexpr int L = Bytes / sizeof(T);
   // Two vectors per tile when that adds no padding lanes, else one vector
   // and more channels, so either way about eight accumulators are live.
@@ -237,18 +254,39 @@ CARDINAL_INLINE void corrGroup(const Corr &a, const T *in, const T *wt,
     int64_t o0 = 0;
     if (pairs) {
       for (; o0 + 4 <= a.co; o0 += 4)
-        corrBlock<T, Bytes, 4, 2>(a, in, wt, bias, accumulate, out, o0, y);
+        corrBlock<T, Bytes, 4, 2, Res, Relu>(a, in, wt, bias, accumulate,
+                                             out, res, o0, y);
       for (; o0 < a.co; ++o0)
-        corrBlock<T, Bytes, 1, 2>(a, in, wt, bias, accumulate, out, o0, y);
+        corrBlock<T, Bytes, 1, 2, Res, Relu>(a, in, wt, bias, accumulate,
+                                             out, res, o0, y);
     } else {
       for (; o0 + 8 <= a.co; o0 += 8)
-        corrBlock<T, Bytes, 8, 1>(a, in, wt, bias, accumulate, out, o0, y);
+        corrBlock<T, Bytes, 8, 1, Res, Relu>(a, in, wt, bias, accumulate,
+                                             out, res, o0, y);
       for (; o0 + 4 <= a.co; o0 += 4)
-        corrBlock<T, Bytes, 4, 1>(a, in, wt, bias, accumulate, out, o0, y);
+        corrBlock<T, Bytes, 4, 1, Res, Relu>(a, in, wt, bias, accumulate,
+                                             out, res, o0, y);
       for (; o0 < a.co; ++o0)
-        corrBlock<T, Bytes, 1, 1>(a, in, wt, bias, accumulate, out, o0, y);
+        corrBlock<T, Bytes, 1, 1, Res, Relu>(a, in, wt, bias, accumulate,
+                                             out, res, o0, y);
     }
   }
+}
+
+/// The epilogue as template flags, so the accumulation loop is the same
+/// code with or without it.
+template <typename T, int Bytes>
+CARDINAL_INLINE void corrGroup(const Corr &a, const T *in, const T *wt,
+                               const T *bias, bool accumulate, T *out,
+                               const T *res, bool relu) {
+  if (res && relu)
+    corrRows<T, Bytes, true, true>(a, in, wt, bias, accumulate, out, res);
+  else if (res)
+    corrRows<T, Bytes, true, false>(a, in, wt, bias, accumulate, out, res);
+  else if (relu)
+    corrRows<T, Bytes, false, true>(a, in, wt, bias, accumulate, out, res);
+  else
+    corrRows<T, Bytes, false, false>(a, in, wt, bias, accumulate, out, res);
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,13 +376,15 @@ CARDINAL_INLINE void wgradGroup(const Corr &a, const T *in, const T *dy,
 #ifdef CARDINAL_X86
 template <typename T>
 CARDINAL_TARGET_AVX512 void corrAvx512(const Corr &a, const T *in, const T *wt,
-                                       const T *bias, bool acc, T *out) {
-  corrGroup<T, 64>(a, in, wt, bias, acc, out);
+                                       const T *bias, bool acc, T *out,
+                                       const T *res, bool relu) {
+  corrGroup<T, 64>(a, in, wt, bias, acc, out, res, relu);
 }
 template <typename T>
 CARDINAL_TARGET_AVX2 void corrAvx2(const Corr &a, const T *in, const T *wt,
-                                   const T *bias, bool acc, T *out) {
-  corrGroup<T, 32>(a, in, wt, bias, acc, out);
+                                   const T *bias, bool acc, T *out,
+                                   const T *res, bool relu) {
+  corrGroup<T, 32>(a, in, wt, bias, acc, out, res, relu);
 }
 template <typename T>
 CARDINAL_TARGET_AVX512 void wgradAvx512(const Corr &a, const T *in,
@@ -361,14 +401,15 @@ CARDINAL_TARGET_AVX2 void wgradAvx2(const Corr &a, const T *in, const T *dy,
 
 template <typename T>
 void corr(VectorIsa isa, const Corr &a, const T *in, const T *wt,
-          const T *bias, bool acc, T *out) {
+          const T *bias, bool acc, T *out, const T *res = nullptr,
+          bool relu = false) {
 #ifdef CARDINAL_X86
   if (isa == VectorIsa::Avx512)
-    return corrAvx512(a, in, wt, bias, acc, out);
+    return corrAvx512(a, in, wt, bias, acc, out, res, relu);
   if (isa == VectorIsa::Avx2)
-    return corrAvx2(a, in, wt, bias, acc, out);
+    return corrAvx2(a, in, wt, bias, acc, out, res, relu);
 #endif
-  corrGroup<T, 16>(a, in, wt, bias, acc, out);
+  corrGroup<T, 16>(a, in, wt, bias, acc, out, res, relu);
 }
 
 template <typename T>
@@ -418,8 +459,8 @@ void planInput(const ConvShape &s, int64_t laneCount, InputPlan &p) {
 } // namespace
 
 template <typename T>
-void convForwardDirect(const ConvShape &s, const T *x, const T *w, const T *b,
-                       T *y) {
+void convForwardDirect(const ConvShape &s, const T *x, const T *w,
+                       const ConvEpilogue<T> &e, T *y) {
   const VectorIsa isa = directConvIsa();
   InputPlan plan;
   planInput(s, lanes<T>(isa), plan);
@@ -431,8 +472,10 @@ void convForwardDirect(const ConvShape &s, const T *x, const T *w, const T *b,
       T *buf = scratch<T>(cg * plan.corr.inPlane);
       pack(x + (n * s.c + g * cg) * HW, cg, s.h, s.w, 1, 1, s.padH, s.padW,
            plan.packed, buf);
+      const int64_t first = (n * s.o + g * og) * P; // the group's outputs
       corr(isa, plan.corr, buf, w + g * og * cg * taps,
-           b ? b + g * og : nullptr, false, y + (n * s.o + g * og) * P);
+           e.bias ? e.bias + g * og : nullptr, false, y + first,
+           e.residual ? e.residual + first : nullptr, e.relu);
     }
 }
 
@@ -508,7 +551,7 @@ void convBackwardWeightDirect(const ConvShape &s, const T *x, const T *dy,
 
 #define CARDINAL_INSTANTIATE(T)                                                \
   template void convForwardDirect<T>(const ConvShape &, const T *, const T *, \
-                                     const T *, T *);                          \
+                                     const ConvEpilogue<T> &, T *);            \
   template void convBackwardDataDirect<T>(const ConvShape &, const T *,       \
                                           const T *, T *, bool);               \
   template void convBackwardWeightDirect<T>(const ConvShape &, const T *,     \
