@@ -129,6 +129,53 @@ public:
           member(bn + ".saved_mean") + ".data()",
           member(bn + ".saved_invstd") + ".data()", ptr(out[0]), ptr(out[1]),
           ptr(out[2]));
+    } else if (k == "conv2d_stats") {
+      os << fmt::format(
+          "    conv2dStatsForward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
+          "{});\n",
+          conv(in[0].shape, in[1].shape, out[0].shape, c), ptr(in[0]),
+          ptr(in[1]), floatLit(c.reals.at("eps")),
+          floatLit(c.reals.at("momentum")), ptr(out[0]), ptr(out[1]),
+          ptr(out[2]), ptr(in[4]), ptr(in[5]));
+    } else if (k == "bn_relu_conv2d_stats") {
+      os << fmt::format(
+          "    bnReluConv2dStatsForward<float>({}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {}, {}, {}, {}, {});\n",
+          conv(in[0].shape, in[5].shape, out[0].shape, c), ptr(in[0]),
+          ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
+          floatLit(c.reals.at("eps")), floatLit(c.reals.at("momentum")),
+          ptr(out[0]), ptr(out[1]), ptr(out[2]), ptr(in[8]), ptr(in[9]));
+    } else if (k == "bn_relu_conv2d") {
+      os << fmt::format(
+          "    bnReluConv2dForward<float>({}, {}, {}, {}, {}, {}, {}, {});\n",
+          conv(in[0].shape, in[5].shape, out[0].shape, c), ptr(in[0]),
+          ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
+          ptr(out[0]));
+    } else if (k == "bn_relu_conv2d_backward_weight") {
+      os << fmt::format(
+          "    bnReluConv2dBackwardWeight<float>({}, {}, {}, {}, {}, {}, {}, "
+          "{});\n",
+          conv(in[0].shape, out[0].shape, in[5].shape, c), ptr(in[0]),
+          ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
+          ptr(out[0]));
+    } else if (k == "bn_add_relu") {
+      os << fmt::format(
+          "    bnAddReluForward<float>({}, {}, {}, {}, {}, {}, {}, {});\n",
+          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(in[3]),
+          ptr(in[4]), ptr(in[5]), ptr(out[0]));
+    } else if (k == "bn_relu_apply_backward") {
+      os << fmt::format(
+          "    bnReluApplyBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
+          "{});\n",
+          act(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]), ptr(in[3]),
+          ptr(in[4]), ptr(in[5]), ptr(out[0]), ptr(out[1]), ptr(out[2]));
+    } else if (k == "bn_add_relu_backward") {
+      os << fmt::format(
+          "    bnAddReluBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {});\n",
+          act(in[2].shape), ptr(in[2]), ptr(in[1]), ptr(in[0]), ptr(in[3]),
+          ptr(in[4]), ptr(in[5]), ptr(out[0]), ptr(out[1]), ptr(out[2]),
+          ptr(out[3]));
     } else if (k == "relu_forward") {
       os << fmt::format("    reluForward<float>({}, {}, {});\n",
                         in[0].elements(), ptr(in[0]), ptr(out[0]));

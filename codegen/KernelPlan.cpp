@@ -233,6 +233,64 @@ private:
                        g.getScale()},
                       {g.getGradInput(), g.getGradScale(), g.getGradShift()}, c);
         })
+        // The conv-level training fusion: statistics as values.
+        .Case<nn::Conv2dStatsOp>([&](nn::Conv2dStatsOp c) {
+          KernelCall k = convAttrs(c.getStrides(), c.getPadding(),
+                                   c.getDilation(), c.getGroups());
+          k.reals = {{"eps", c.getEps().convertToDouble()},
+                     {"momentum", c.getMomentum().convertToDouble()}};
+          return call(op, "conv2d_stats",
+                      {c.getInput(), c.getWeight(), c.getScale(), c.getShift(),
+                       c.getRunningMean(), c.getRunningVar()},
+                      {c.getResult(), c.getMean(), c.getInvstd()}, k);
+        })
+        .Case<nn::BnReluConv2dStatsOp>([&](nn::BnReluConv2dStatsOp c) {
+          KernelCall k = convAttrs(c.getStrides(), c.getPadding(),
+                                   c.getDilation(), c.getGroups());
+          k.reals = {{"eps", c.getEps().convertToDouble()},
+                     {"momentum", c.getMomentum().convertToDouble()}};
+          return call(op, "bn_relu_conv2d_stats",
+                      {c.getInput(), c.getInMean(), c.getInInvstd(),
+                       c.getInScale(), c.getInShift(), c.getWeight(),
+                       c.getScale(), c.getShift(), c.getRunningMean(),
+                       c.getRunningVar()},
+                      {c.getResult(), c.getMean(), c.getInvstd()}, k);
+        })
+        .Case<nn::BnReluConv2dOp>([&](nn::BnReluConv2dOp c) {
+          return call(op, "bn_relu_conv2d",
+                      {c.getInput(), c.getMean(), c.getInvstd(), c.getScale(),
+                       c.getShift(), c.getWeight()},
+                      {c.getResult()},
+                      convAttrs(c.getStrides(), c.getPadding(), c.getDilation(),
+                                c.getGroups()));
+        })
+        .Case<nn::BnAddReluOp>([&](nn::BnAddReluOp b) {
+          return call(op, "bn_add_relu",
+                      {b.getInput(), b.getMean(), b.getInvstd(), b.getScale(),
+                       b.getShift(), b.getResidual()},
+                      {b.getResult()});
+        })
+        .Case<nn::BnReluConv2dGradWeightOp>([&](nn::BnReluConv2dGradWeightOp c) {
+          return call(op, "bn_relu_conv2d_backward_weight",
+                      {c.getInput(), c.getMean(), c.getInvstd(), c.getScale(),
+                       c.getShift(), c.getGradOutput()},
+                      {c.getResult()},
+                      convAttrs(c.getStrides(), c.getPadding(), c.getDilation(),
+                                c.getGroups()));
+        })
+        .Case<nn::BnReluApplyGradOp>([&](nn::BnReluApplyGradOp g) {
+          return call(op, "bn_relu_apply_backward",
+                      {g.getGradOutput(), g.getInput(), g.getMean(),
+                       g.getInvstd(), g.getScale(), g.getShift()},
+                      {g.getGradInput(), g.getGradScale(), g.getGradShift()});
+        })
+        .Case<nn::BnAddReluGradOp>([&](nn::BnAddReluGradOp g) {
+          return call(op, "bn_add_relu_backward",
+                      {g.getGradOutput(), g.getOutput(), g.getInput(),
+                       g.getMean(), g.getInvstd(), g.getScale()},
+                      {g.getGradInput(), g.getGradResidual(), g.getGradScale(),
+                       g.getGradShift()});
+        })
         .Case<nn::ReluOp>([&](nn::ReluOp r) {
           return call(op, "relu_forward", {r.getInput()}, {r.getResult()});
         })

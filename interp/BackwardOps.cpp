@@ -8,6 +8,7 @@
 #include "interp/BackwardOps.h"
 
 #include "interp/Degree.h"
+#include "interp/FusedTrainKernels.h"
 #include "interp/GradKernels.h"
 #include "ir/NNFusedOps.h"
 #include "ir/NNGradOps.h"
@@ -102,6 +103,59 @@ template <typename T> struct Backward {
     return rs;
   }
 
+  /// relu(BN(x)) recomputed from x and its statistics, as the fused
+  /// backward ops do.
+  static HostTensor<T> bnReluOf(Get get, Value x, Value mean, Value invstd,
+                                Value scale, Value shift) {
+    return kernels::relu(kernels::batchNormWithStats(
+        get(x).t, get(mean).t, get(invstd).t, get(scale).t, get(shift).t));
+  }
+
+  static std::vector<Val<T>> gradsOf(kernels::BatchNormGrads<T> g,
+                                     HostTensor<T> *residual = nullptr) {
+    const uint64_t d = degree::kInfiniteDegree;
+    std::vector<Val<T>> rs;
+    rs.push_back(plain(std::move(g.input), d));
+    if (residual)
+      rs.push_back(plain(std::move(*residual), d));
+    rs.push_back(plain(std::move(g.scale), d));
+    rs.push_back(plain(std::move(g.shift), d));
+    return rs;
+  }
+
+  /// nn.bn_relu_apply_grad: batch_norm_grad(relu_grad(dy, relu(BN(x))), x).
+  static FailureOr<std::vector<Val<T>>>
+  evalBnReluApplyGrad(nn::BnReluApplyGradOp op, Get get) {
+    HostTensor<T> y = bnReluOf(get, op.getInput(), op.getMean(),
+                               op.getInvstd(), op.getScale(), op.getShift());
+    HostTensor<T> masked = kernels::reluGrad(get(op.getGradOutput()).t, y);
+    return gradsOf(kernels::batchNormGradWithStats(
+        masked, get(op.getInput()).t, get(op.getMean()).t,
+        get(op.getInvstd()).t, get(op.getScale()).t));
+  }
+
+  /// nn.bn_add_relu_grad: dresidual = relu_grad(dy, y), then BN's grads.
+  static FailureOr<std::vector<Val<T>>>
+  evalBnAddReluGrad(nn::BnAddReluGradOp op, Get get) {
+    HostTensor<T> masked =
+        kernels::reluGrad(get(op.getGradOutput()).t, get(op.getOutput()).t);
+    auto g = kernels::batchNormGradWithStats(
+        masked, get(op.getInput()).t, get(op.getMean()).t,
+        get(op.getInvstd()).t, get(op.getScale()).t);
+    return gradsOf(std::move(g), &masked);
+  }
+
+  static FailureOr<Val<T>>
+  evalBnReluConvGradWeight(nn::BnReluConv2dGradWeightOp op, Get get) {
+    HostTensor<T> x = bnReluOf(get, op.getInput(), op.getMean(),
+                               op.getInvstd(), op.getScale(), op.getShift());
+    auto a = convAttrsOf(op.getStrides(), op.getPadding(), op.getDilation(),
+                         static_cast<int64_t>(op.getGroups()));
+    return plain(kernels::conv2dGradWeight(x, get(op.getGradOutput()).t, a,
+                                           shapeOf(op.getResult())),
+                 degree::kInfiniteDegree);
+  }
+
   static FailureOr<Val<T>> evalReluGrad(nn::ReluGradOp op, Get get) {
     const Val<T> &dy = get(op.getGradOutput()),
                  &y = get(op.getOutput());
@@ -162,6 +216,8 @@ template <typename T> struct Backward {
 bool isBackwardOp(Operation *op) {
   return isa<nn::Conv2dGradInputOp, nn::Conv2dGradWeightOp, nn::BiasGradOp,
              nn::BatchNormGradOp, nn::BnReluGradOp, nn::ReluGradOp,
+             nn::BnReluApplyGradOp, nn::BnAddReluGradOp,
+             nn::BnReluConv2dGradWeightOp,
              nn::SliceGradOp, nn::MaxPool2dGradOp, nn::GlobalAvgPoolGradOp,
              nn::LinearGradInputOp, nn::LinearGradWeightOp,
              nn::SoftmaxCrossEntropyGradOp>(op);
@@ -176,12 +232,18 @@ evalBackwardOp(Operation *op,
     return B::evalBatchNormGrad(g, get);
   if (auto g = dyn_cast<nn::BnReluGradOp>(op))
     return B::evalBnReluGrad(g, get);
+  if (auto g = dyn_cast<nn::BnReluApplyGradOp>(op))
+    return B::evalBnReluApplyGrad(g, get);
+  if (auto g = dyn_cast<nn::BnAddReluGradOp>(op))
+    return B::evalBnAddReluGrad(g, get);
   FailureOr<Val<T>> r =
       llvm::TypeSwitch<Operation *, FailureOr<Val<T>>>(op)
           .template Case<nn::Conv2dGradInputOp>(
               [&](auto o) { return B::evalConvGradInput(o, get); })
           .template Case<nn::Conv2dGradWeightOp>(
               [&](auto o) { return B::evalConvGradWeight(o, get); })
+          .template Case<nn::BnReluConv2dGradWeightOp>(
+              [&](auto o) { return B::evalBnReluConvGradWeight(o, get); })
           .template Case<nn::BiasGradOp>(
               [&](auto o) { return B::evalBiasGrad(o, get); })
           .template Case<nn::ReluGradOp>(

@@ -18,6 +18,7 @@
 #include "interp/EvalValue.h"
 
 #include "interp/Degree.h"
+#include "interp/FusedTrainKernels.h"
 #include "interp/GFKernels.h"
 #include "interp/Kernels.h"
 #include "interp/ParamSpecs.h"
@@ -135,6 +136,10 @@ private:
         });
       }
     }
+    if (auto stats = dyn_cast<nn::Conv2dStatsOp>(op))
+      return evalConvStats(stats, env);
+    if (auto stats = dyn_cast<nn::BnReluConv2dStatsOp>(op))
+      return evalBnReluConvStats(stats, env);
     if (op.getNumResults() != 1) { // nn.sgd_update, unknown ops
       if (failed(evalOp(op, env))) // reports why
         return failure();
@@ -166,6 +171,10 @@ private:
         .template Case<nn::BnTrainReluOp>(
             [&](auto o) { return evalBnTrainRelu(o, env); })
         .template Case<nn::AddOp>([&](auto o) { return evalAdd(o, env); })
+        .template Case<nn::BnReluConv2dOp>(
+            [&](auto o) { return evalBnReluConv(o, env); })
+        .template Case<nn::BnAddReluOp>(
+            [&](auto o) { return evalBnAddRelu(o, env); })
         .template Case<nn::Conv2dBnActOp>(
             [&](auto o) { return evalConvBnAct(o, env); })
         .template Case<nn::ConcatOp>(
@@ -319,6 +328,105 @@ private:
       y.t = kernels::batchNormTrain(x.t, scale.t, shift.t, eps);
     }
     return reluOf(y);
+  }
+
+  /// nn.conv2d_stats: (conv, batch mean, 1/sqrt(var + eps)).
+  FailureOr<std::vector<Val<T>>> evalConvStats(nn::Conv2dStatsOp op,
+                                               Env &env) {
+    const Val<T> &x = get(env, op.getInput());
+    return withStats(op, convOf(x, get(env, op.getWeight()), op.getStrides(),
+                                op.getPadding(), op.getDilation(),
+                                op.getGroups()),
+                     env);
+  }
+
+  /// nn.bn_relu_conv2d_stats: the prologue of nn.bn_relu_conv2d, the
+  /// epilogue of nn.conv2d_stats.
+  FailureOr<std::vector<Val<T>>>
+  evalBnReluConvStats(nn::BnReluConv2dStatsOp op, Env &env) {
+    Val<T> r = reluOf(bnWithStats(
+        get(env, op.getInput()), get(env, op.getInMean()),
+        get(env, op.getInInvstd()), get(env, op.getInScale()),
+        get(env, op.getInShift())));
+    return withStats(op, convOf(r, get(env, op.getWeight()), op.getStrides(),
+                                op.getPadding(), op.getDilation(),
+                                op.getGroups()),
+                     env);
+  }
+
+  Val<T> convOf(const Val<T> &x, const Val<T> &w, ArrayRef<int64_t> strides,
+                ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation,
+                uint64_t groups) {
+    nn::Conv2dAttrs a;
+    a.strides = vec(strides);
+    a.padding = vec(padding);
+    a.dilation = vec(dilation);
+    a.groups = static_cast<int64_t>(groups);
+    Val<T> y;
+    y.t = kernels::conv2d(x.t, w.t, nullptr, a);
+    y.degree = degree::product(x.degree, w.degree);
+    if constexpr (kIsGF<T>)
+      y.labels = gf::unlabeled(y.t.shape);
+    return y;
+  }
+
+  /// (y, batch mean, 1/sqrt(var + eps)) of a statistics op. Over GF the
+  /// 1/sqrt is the BN's keyed one; the BN's output labels ride on `invstd`
+  /// (rank 1, otherwise unlabeled) for the consumers' keyed ReLU.
+  template <typename StatsOp>
+  std::vector<Val<T>> withStats(StatsOp op, Val<T> y, Env &env) {
+    const double eps = op.getEps().convertToDouble();
+    Val<T> mean, invstd;
+    mean.degree = y.degree;
+    invstd.degree = degree::kInfiniteDegree; // never an output's bound
+    if constexpr (kIsGF<T>) {
+      invstd.labels = gf::batchNormLabels(
+          get(env, op.getScale()).t, get(env, op.getShift()).t,
+          get(env, op.getRunningMean()).t, get(env, op.getRunningVar()).t);
+      auto s = gf::batchStats(y.t, invstd.labels, eps, opts_.gfKey);
+      mean.t = std::move(s.mean);
+      invstd.t = std::move(s.invstd);
+    } else {
+      auto s = kernels::batchStats(y.t, eps);
+      mean.t = std::move(s.mean);
+      invstd.t = std::move(s.invstd);
+    }
+    std::vector<Val<T>> rs;
+    rs.push_back(std::move(y));
+    rs.push_back(std::move(mean));
+    rs.push_back(std::move(invstd));
+    return rs;
+  }
+
+  /// BN applied with statistics from nn.conv2d_stats: the value (and GF
+  /// labels) the unfused training BN gives.
+  Val<T> bnWithStats(const Val<T> &x, const Val<T> &mean, const Val<T> &invstd,
+                     const Val<T> &scale, const Val<T> &shift) {
+    Val<T> y;
+    y.t = kernels::batchNormWithStats(x.t, mean.t, invstd.t, scale.t, shift.t);
+    y.degree = degree::batchNormTrain(x.degree, scale.degree, shift.degree);
+    if constexpr (kIsGF<T>)
+      y.labels = invstd.labels;
+    return y;
+  }
+
+  /// nn.bn_relu_conv2d: conv(relu(BN(x))), composed as the unfused ops.
+  FailureOr<Val<T>> evalBnReluConv(nn::BnReluConv2dOp op, Env &env) {
+    Val<T> r = reluOf(bnWithStats(get(env, op.getInput()),
+                                  get(env, op.getMean()),
+                                  get(env, op.getInvstd()),
+                                  get(env, op.getScale()),
+                                  get(env, op.getShift())));
+    return convOf(r, get(env, op.getWeight()), op.getStrides(),
+                  op.getPadding(), op.getDilation(), op.getGroups());
+  }
+
+  /// nn.bn_add_relu: relu(BN(x) + residual).
+  FailureOr<Val<T>> evalBnAddRelu(nn::BnAddReluOp op, Env &env) {
+    Val<T> n = bnWithStats(get(env, op.getInput()), get(env, op.getMean()),
+                           get(env, op.getInvstd()), get(env, op.getScale()),
+                           get(env, op.getShift()));
+    return reluOf(sum(n, get(env, op.getResidual())));
   }
 
   FailureOr<Val<T>> evalRelu(nn::ReluOp op, Env &env) {

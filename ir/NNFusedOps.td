@@ -93,4 +93,188 @@ def NN_BnReluGradOp : NN_Op<"bn_relu_grad", [Pure,
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Training, conv-level (DESIGN §5, cuDNN's ConvBNfprop pattern): the conv
+// that feeds a training BN accumulates the batch statistics in its
+// epilogue; BN-apply + ReLU run in the next op's prologue. mean/invstd are
+// values (per channel) so the consumers and the backward read them.
+//===----------------------------------------------------------------------===//
+
+def NN_Conv2dStatsOp : NN_Op<"conv2d_stats", [Pure,
+    AllTypesMatch<["scale", "shift", "running_mean", "running_var", "mean",
+                   "invstd"]>]> {
+  let summary = "conv2d with the batch statistics of the training BN it feeds";
+  let description = [{
+    `result` = conv2d(x, w) (no bias); `mean` and `invstd` are the batch
+    mean and 1/sqrt(biased var + eps) of `result` per channel (over N, H, W),
+    exactly the statistics nn.batch_norm {training} on `result` would use.
+    The running statistics are updated like that BN's (momentum, unbiased
+    variance, PyTorch semantics). The kernel accumulates the moments per
+    image right after computing it (while it is in cache) and merges them in
+    double, so no separate statistics pass reads `result`. `scale` and
+    `shift` name the BN these statistics belong to (over GF(2^61-1) its
+    keyed 1/sqrt is the BN's, keyed by all four parameters).
+  }];
+  let arguments = (ins NN_FusedTensor:$input, NN_FusedTensor:$weight,
+                       NN_FusedTensor:$scale, NN_FusedTensor:$shift,
+                       NN_FusedTensor:$running_mean,
+                       NN_FusedTensor:$running_var,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups,
+                       DefaultValuedAttr<F64Attr, "1e-5">:$eps,
+                       DefaultValuedAttr<F64Attr, "0.1">:$momentum);
+  let results = (outs NN_FusedTensor:$result, NN_FusedTensor:$mean,
+                      NN_FusedTensor:$invstd);
+  let assemblyFormat = [{
+    $input `,` $weight `bn` `(` $scale `,` $shift `,` $running_mean `,`
+    $running_var `)` `stride` $strides `pad` $padding `dilation` $dilation
+    `groups` $groups attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BnReluConv2dOp : NN_Op<"bn_relu_conv2d", [Pure,
+    AllTypesMatch<["mean", "invstd", "scale", "shift"]>]> {
+  let summary = "conv2d(relu((x - mean)·invstd·scale + shift), w)";
+  let description = [{
+    The consumer of a training BN + ReLU: the normalized, rectified input is
+    formed on the fly (per image, in a cache-sized scratch) and never
+    written as a tensor. `input` is the BN's input (a conv2d_stats result),
+    `mean`/`invstd` its batch statistics.
+  }];
+  let arguments = (ins NN_FusedTensor:$input, NN_FusedTensor:$mean,
+                       NN_FusedTensor:$invstd, NN_FusedTensor:$scale,
+                       NN_FusedTensor:$shift, NN_FusedTensor:$weight,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FusedTensor:$result);
+  let assemblyFormat = [{
+    $input `bn` `(` $mean `,` $invstd `,` $scale `,` $shift `)` `,` $weight
+    `stride` $strides `pad` $padding `dilation` $dilation `groups` $groups
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BnReluConv2dStatsOp : NN_Op<"bn_relu_conv2d_stats", [Pure,
+    AllTypesMatch<["in_mean", "in_invstd", "in_scale", "in_shift"]>,
+    AllTypesMatch<["scale", "shift", "running_mean", "running_var", "mean",
+                   "invstd"]>]> {
+  let summary = "nn.bn_relu_conv2d with nn.conv2d_stats's epilogue";
+  let description = [{
+    A conv between two training BNs (ResNeXt's 3x3 and last 1x1): reads
+    relu(BN_in(x)) formed in its prologue (in_* are the previous BN's
+    statistics and parameters) and accumulates the statistics of its output
+    for the next BN (scale, shift, running statistics, eps, momentum), as
+    nn.bn_relu_conv2d followed by nn.conv2d_stats's epilogue.
+  }];
+  let arguments = (ins NN_FusedTensor:$input, NN_FusedTensor:$in_mean,
+                       NN_FusedTensor:$in_invstd, NN_FusedTensor:$in_scale,
+                       NN_FusedTensor:$in_shift, NN_FusedTensor:$weight,
+                       NN_FusedTensor:$scale, NN_FusedTensor:$shift,
+                       NN_FusedTensor:$running_mean,
+                       NN_FusedTensor:$running_var,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups,
+                       DefaultValuedAttr<F64Attr, "1e-5">:$eps,
+                       DefaultValuedAttr<F64Attr, "0.1">:$momentum);
+  let results = (outs NN_FusedTensor:$result, NN_FusedTensor:$mean,
+                      NN_FusedTensor:$invstd);
+  let assemblyFormat = [{
+    $input `bn` `(` $in_mean `,` $in_invstd `,` $in_scale `,` $in_shift `)`
+    `,` $weight `bn` `(` $scale `,` $shift `,` $running_mean `,`
+    $running_var `)` `stride` $strides `pad` $padding `dilation` $dilation
+    `groups` $groups attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BnAddReluOp : NN_Op<"bn_add_relu", [Pure,
+    AllTypesMatch<["input", "residual", "result"]>,
+    AllTypesMatch<["mean", "invstd", "scale", "shift"]>]> {
+  let summary = "relu((x - mean)·invstd·scale + shift + residual)";
+  let description = [{
+    A ResNeXt block's output: the last BN (training, statistics from its
+    conv2d_stats), the shortcut add and the ReLU in one pass.
+  }];
+  let arguments = (ins NN_FusedTensor:$input, NN_FusedTensor:$mean,
+                       NN_FusedTensor:$invstd, NN_FusedTensor:$scale,
+                       NN_FusedTensor:$shift, NN_FusedTensor:$residual);
+  let results = (outs NN_FusedTensor:$result);
+  let assemblyFormat = [{
+    $input `bn` `(` $mean `,` $invstd `,` $scale `,` $shift `)` `residual`
+    $residual attr-dict `:` type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+// Their backward. The BN's normalized activation is recomputed from the
+// conv output and the statistics in each backward op's prologue instead of
+// being stored by the forward: the forward then never writes it (one full
+// activation write and its memory saved per fused BN), and the backward
+// reads the conv output instead, which batch-norm's own gradient reads
+// anyway, so the backward moves no more bytes than the unfused one.
+
+def NN_BnReluConv2dGradWeightOp : NN_Op<"bn_relu_conv2d_grad_weight", [Pure,
+    AllTypesMatch<["mean", "invstd", "scale", "shift"]>]> {
+  let summary = "conv2d_grad_weight(relu(bn_apply(x)), dy)";
+  let arguments = (ins NN_FusedTensor:$input, NN_FusedTensor:$mean,
+                       NN_FusedTensor:$invstd, NN_FusedTensor:$scale,
+                       NN_FusedTensor:$shift, NN_FusedTensor:$grad_output,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FusedTensor:$result);
+  let assemblyFormat = [{
+    $input `bn` `(` $mean `,` $invstd `,` $scale `,` $shift `)` `,`
+    $grad_output `stride` $strides `pad` $padding `dilation` $dilation
+    `groups` $groups attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BnReluApplyGradOp : NN_Op<"bn_relu_apply_grad", [Pure,
+    AllTypesMatch<["grad_output", "input", "grad_input"]>,
+    AllTypesMatch<["mean", "invstd", "scale", "shift", "grad_scale",
+                   "grad_shift"]>]> {
+  let summary = "(dx, dscale, dshift) of relu(batch_norm {training}(x))";
+  let description = [{
+    As nn.bn_relu_grad, but the ReLU mask is recomputed from x and the
+    statistics ((x - mean)·invstd·scale + shift > 0) instead of read from a
+    stored output. mean/invstd must be x's batch statistics.
+  }];
+  let arguments = (ins NN_FusedTensor:$grad_output, NN_FusedTensor:$input,
+                       NN_FusedTensor:$mean, NN_FusedTensor:$invstd,
+                       NN_FusedTensor:$scale, NN_FusedTensor:$shift);
+  let results = (outs NN_FusedTensor:$grad_input, NN_FusedTensor:$grad_scale,
+                      NN_FusedTensor:$grad_shift);
+  let assemblyFormat = [{
+    $grad_output `,` $input `bn` `(` $mean `,` $invstd `,` $scale `,` $shift
+    `)` attr-dict `:` type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BnAddReluGradOp : NN_Op<"bn_add_relu_grad", [Pure,
+    AllTypesMatch<["grad_output", "output", "input", "grad_input",
+                   "grad_residual"]>,
+    AllTypesMatch<["mean", "invstd", "scale", "grad_scale", "grad_shift"]>]> {
+  let summary = "(dx, dresidual, dscale, dshift) of nn.bn_add_relu";
+  let description = [{
+    dresidual = dy·(output > 0) (the gradient of the add's both operands),
+    then the BN gradient of it w.r.t. x, scale and shift, in one op: the
+    mask is applied while the two BN reductions are accumulated.
+  }];
+  let arguments = (ins NN_FusedTensor:$grad_output, NN_FusedTensor:$output,
+                       NN_FusedTensor:$input, NN_FusedTensor:$mean,
+                       NN_FusedTensor:$invstd, NN_FusedTensor:$scale);
+  let results = (outs NN_FusedTensor:$grad_input,
+                      NN_FusedTensor:$grad_residual,
+                      NN_FusedTensor:$grad_scale, NN_FusedTensor:$grad_shift);
+  let assemblyFormat = [{
+    $grad_output `,` $output `,` $input `bn` `(` $mean `,` $invstd `,` $scale
+    `)` attr-dict `:` type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // CARDINAL_NN_FUSED_OPS

@@ -60,6 +60,20 @@ LogicalResult infer(Operation *op) {
           shape = nn::sameShape(*shape, shapeOf(c.getResidual()), "result",
                                 "residual", error);
       })
+      // The conv-level training fusion: result 0 is the conv's (mean and
+      // invstd keep their per-channel shapes).
+      .Case<nn::Conv2dStatsOp, nn::BnReluConv2dStatsOp, nn::BnReluConv2dOp>(
+          [&](auto c) {
+            nn::Conv2dAttrs a;
+            a.strides.assign(c.getStrides().begin(), c.getStrides().end());
+            a.padding.assign(c.getPadding().begin(), c.getPadding().end());
+            a.dilation.assign(c.getDilation().begin(), c.getDilation().end());
+            a.groups = c.getGroups();
+            shape = nn::conv2dShape(shapeOf(c.getInput()),
+                                    shapeOf(c.getWeight()), nullptr, a, error);
+          })
+      .Case<nn::BnAddReluOp>(
+          [&](nn::BnAddReluOp o) { shape = shapeOf(o.getInput()); })
       .Case<nn::BatchNormOp, nn::ReluOp, nn::BnTrainReluOp>(
           [&](Operation *o) { shape = shapeOf(o->getOperand(0)); })
       .Case<nn::AddOp>([&](nn::AddOp a) {

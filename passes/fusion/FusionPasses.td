@@ -17,17 +17,26 @@ def FoldBn : Pass<"nn-fold-bn", "::mlir::ModuleOp"> {
 }
 
 def FuseConvBnRelu : Pass<"nn-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
-  let summary = "Fuse training-mode batch_norm -> relu and its backward pair";
+  let summary = "Fuse training-mode conv -> batch_norm -> relu chains and their backward";
   let description = [{
     Runs on training graphs (after --nn-autodiff, and after --nn-sgd if
-    present). A training-mode nn.batch_norm whose result has exactly one use,
-    an nn.relu, becomes one nn.bn_train_relu. If that relu's output feeds an
-    nn.relu_grad whose result has exactly one use, the grad_output of an
-    nn.batch_norm_grad on the same BN (same input, scale and eps), the pair
-    becomes one nn.bn_relu_grad. Nothing else fuses: a BN whose output has
-    another consumer, or a relu_grad read by something else, stays unfused.
-    Each fused op is created at the position of the last op it replaces, so
-    all of its operands dominate it.
+    present); DESIGN §5. For each training-mode nn.batch_norm with one use:
+     - conv -> BN -> relu -> conv(s): the first conv becomes
+       nn.conv2d_stats (batch statistics in its epilogue), each consuming
+       conv nn.bn_relu_conv2d (BN-apply + ReLU in its prologue), the
+       weight gradients of those convs nn.bn_relu_conv2d_grad_weight and
+       relu_grad -> batch_norm_grad nn.bn_relu_apply_grad: the normalized
+       activation is never stored, every reader recomputes it.
+     - conv -> BN -> add(residual) -> relu: nn.conv2d_stats +
+       nn.bn_add_relu, with nn.bn_add_relu_grad in the backward.
+     - otherwise BN -> relu: nn.bn_train_relu, and relu_grad ->
+       batch_norm_grad on the same BN nn.bn_relu_grad.
+    Nothing fuses through a value with a reader outside the pattern (a BN
+    input with another consumer, e.g. a conv feeding two BNs; a BN, add or
+    relu_grad result read elsewhere; a returned activation). Eval-mode BNs
+    are --nn-fold-bn's. Each fused op is created at the position of the
+    last op it replaces (or of its first reader), so all of its operands
+    dominate it.
   }];
 }
 

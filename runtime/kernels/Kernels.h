@@ -9,8 +9,11 @@
 #define CARDINAL_RUNTIME_KERNELS_KERNELS_H
 
 #include "runtime/kernels/BatchNorm.h"
+#include "runtime/kernels/BnApply.h"
+#include "runtime/kernels/BnPrologueConv.h"
 #include "runtime/kernels/Concat.h"
 #include "runtime/kernels/Conv2d.h"
+#include "runtime/kernels/ConvStats.h"
 #include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/FusedBn.h"
 #include "runtime/kernels/FusedConv.h"

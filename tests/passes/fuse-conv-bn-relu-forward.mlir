@@ -63,3 +63,46 @@ func.func @eps_mismatch(%dy: tensor<2x4x5x5xf32>) -> (tensor<2x4x5x5xf32>, tenso
   %dx, %ds, %dt = nn.batch_norm_grad %gr, %x, %g {eps = 1.0e-3 : f64} : tensor<2x4x5x5xf32>, tensor<4xf32>
   return %r, %dx : tensor<2x4x5x5xf32>, tensor<2x4x5x5xf32>
 }
+
+// -----
+
+// The conv-level fusion on a forward-only training graph (no backward):
+// conv -> BN {training} -> relu -> conv.
+// CHECK-LABEL: func.func @prologue_forward_only
+// CHECK: %[[Y:[^,]*]], %[[M:[^,]*]], %[[I:[^ ]*]] = nn.conv2d_stats
+// CHECK-NEXT: %[[Z:.*]] = nn.bn_relu_conv2d %[[Y]] bn(%[[M]], %[[I]],
+// CHECK-NEXT: return %[[Z]]
+func.func @prologue_forward_only() -> tensor<2x4x5x5xf32> {
+  %x = nn.input "image" : tensor<2x4x5x5xf32>
+  %w = nn.param "c.weight" init "he_normal" : tensor<4x4x1x1xf32>
+  %c = nn.conv2d %x, %w stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x5x5xf32>
+  %g = nn.param "bn.scale" init "ones" : tensor<4xf32>
+  %b = nn.param "bn.shift" init "zeros" : tensor<4xf32>
+  %m = nn.state "bn.running_mean" init "zeros" : tensor<4xf32>
+  %v = nn.state "bn.running_var" init "ones" : tensor<4xf32>
+  %n = nn.batch_norm %c, %g, %b, %m, %v {training} : tensor<2x4x5x5xf32>, tensor<4xf32>
+  %r = nn.relu %n : tensor<2x4x5x5xf32>
+  %z = nn.conv2d %r, %w stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x5x5xf32>
+  return %z : tensor<2x4x5x5xf32>
+}
+
+// -----
+
+// Eval-mode BN between two convs: untouched (no statistics to accumulate).
+// CHECK-LABEL: func.func @prologue_eval_mode
+// CHECK-NOT: nn.conv2d_stats
+// CHECK-NOT: nn.bn_relu_conv2d
+// CHECK: nn.batch_norm
+func.func @prologue_eval_mode() -> tensor<2x4x5x5xf32> {
+  %x = nn.input "image" : tensor<2x4x5x5xf32>
+  %w = nn.param "c.weight" init "he_normal" : tensor<4x4x1x1xf32>
+  %c = nn.conv2d %x, %w stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x5x5xf32>
+  %g = nn.param "bn.scale" init "ones" : tensor<4xf32>
+  %b = nn.param "bn.shift" init "zeros" : tensor<4xf32>
+  %m = nn.state "bn.running_mean" init "zeros" : tensor<4xf32>
+  %v = nn.state "bn.running_var" init "ones" : tensor<4xf32>
+  %n = nn.batch_norm %c, %g, %b, %m, %v : tensor<2x4x5x5xf32>, tensor<4xf32>
+  %r = nn.relu %n : tensor<2x4x5x5xf32>
+  %z = nn.conv2d %r, %w stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x5x5xf32>
+  return %z : tensor<2x4x5x5xf32>
+}

@@ -65,10 +65,15 @@ func.func @bn_two_users() -> (tensor<f32>) {
 
 // -----
 
-// Must NOT fuse: BN -> add (residual) -> relu; the relu does not read the BN.
+// BN -> add (residual) -> relu is not BN -> relu (no nn.bn_train_relu), but
+// with the conv before it it is a block output: nn.conv2d_stats +
+// nn.bn_add_relu and nn.bn_add_relu_grad (fuse-conv-bn-relu-conv.mlir).
 // CHECK-LABEL: func.func @bn_add_relu()
 // CHECK-NOT: nn.bn_train_relu
 // CHECK-NOT: nn.bn_relu_grad
+// CHECK: nn.conv2d_stats
+// CHECK: nn.bn_add_relu
+// CHECK: nn.bn_add_relu_grad
 // CHECK: return
 func.func @bn_add_relu() -> (tensor<f32>) {
   %labels = nn.input "labels" : tensor<2xi32>

@@ -1,0 +1,144 @@
+//===- BnApply.cpp ----------------------------------------------------------===//
+#include "runtime/kernels/BnApply.h"
+
+#include "runtime/kernels/BatchNorm.h"
+#include "runtime/kernels/Parallel.h"
+
+#include <cstddef>
+#include <vector>
+
+namespace cardinal::rt {
+
+template <typename T>
+void bnAddReluForward(const ActShape &s, const T *x, const T *mean,
+                      const T *invstd, const T *scale, const T *shift,
+                      const T *residual, T *y) {
+  const int64_t hw = s.hw();
+#pragma omp parallel for collapse(2) schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c) {
+      const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
+      const int64_t at = (n * s.c + c) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i) {
+        const T v = k(x[at + i]) + residual[at + i];
+        y[at + i] = v > T(0) ? v : T(0);
+      }
+    }
+}
+
+namespace {
+/// BN's input gradient for channel c given the masked gradient's sums:
+/// dx = (g - mean(g) - (x - mean)·Σg(x-mean)/M·invstd²)·scale·invstd.
+template <typename T, typename Grad>
+void writeDx(const ActShape &s, int64_t c, const T *x, Grad g, double sumDy,
+             double sumDyXmu, const T *mean, const T *invstd, const T *scale,
+             T *dx) {
+  const int64_t hw = s.hw(), count = s.n * hw;
+  const double is = invstd[c];
+  const T kT = static_cast<T>((scale ? scale[c] : 1.0) * is), meanT = mean[c];
+  const T meanDy = static_cast<T>(sumDy / count);
+  const T proj = static_cast<T>(sumDyXmu / count * is * is);
+  for (int64_t n = 0; n < s.n; ++n) {
+    const int64_t at = (n * s.c + c) * hw;
+#pragma omp simd
+    for (int64_t i = 0; i < hw; ++i)
+      dx[at + i] = (g(at + i) - meanDy - (x[at + i] - meanT) * proj) * kT;
+  }
+}
+} // namespace
+
+template <typename T>
+void bnAddReluBackward(const ActShape &s, const T *x, const T *y, const T *dy,
+                       const T *mean, const T *invstd, const T *scale, T *dx,
+                       T *dresidual, T *dscale, T *dshift) {
+  const int64_t hw = s.hw();
+  if (batchNormReduceInstalled()) {
+    for (int64_t i = 0; i < s.size(); ++i)
+      dresidual[i] = y[i] > T(0) ? dy[i] : T(0);
+    batchNormBackward(s, x, dresidual, scale, mean, invstd, dx, dscale, dshift);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const double m = mean[c];
+    double sumDy = 0, sumDyXmu = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const int64_t at = (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sumDy, sumDyXmu)
+      for (int64_t i = 0; i < hw; ++i) {
+        const T gv = dy[at + i], ov = y[at + i];
+        const T g = ov > T(0) ? gv : T(0);
+        dresidual[at + i] = g;
+        sumDy += g;
+        sumDyXmu += g * (x[at + i] - m);
+      }
+    }
+    writeDx(s, c, x, [&](int64_t i) { return dresidual[i]; }, sumDy, sumDyXmu,
+            mean, invstd, scale, dx);
+    if (dscale)
+      dscale[c] = static_cast<T>(sumDyXmu * double(invstd[c]));
+    if (dshift)
+      dshift[c] = static_cast<T>(sumDy);
+  }
+}
+
+template <typename T>
+void bnReluApplyBackward(const ActShape &s, const T *x, const T *dy,
+                         const T *mean, const T *invstd, const T *scale,
+                         const T *shift, T *dx, T *dscale, T *dshift) {
+  const int64_t hw = s.hw();
+  if (batchNormReduceInstalled()) {
+    std::vector<T> masked(static_cast<size_t>(s.size()));
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t c = 0; c < s.c; ++c) {
+        const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
+        for (int64_t i = 0; i < hw; ++i) {
+          const int64_t at = (n * s.c + c) * hw + i;
+          masked[at] = k(x[at]) > T(0) ? dy[at] : T(0);
+        }
+      }
+    batchNormBackward(s, x, masked.data(), scale, mean, invstd, dx, dscale,
+                      dshift);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
+  for (int64_t c = 0; c < s.c; ++c) {
+    const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
+    const double m = mean[c];
+    double sumDy = 0, sumDyXmu = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      const int64_t at = (n * s.c + c) * hw;
+#pragma omp simd reduction(+ : sumDy, sumDyXmu)
+      for (int64_t i = 0; i < hw; ++i) {
+        const T xv = x[at + i], gv = dy[at + i];
+        const T g = k(xv) > T(0) ? gv : T(0);
+        sumDy += g;
+        sumDyXmu += g * (xv - m);
+      }
+    }
+    writeDx(s, c, x,
+            [&](int64_t i) { return k(x[i]) > T(0) ? dy[i] : T(0); }, sumDy,
+            sumDyXmu, mean, invstd, scale, dx);
+    if (dscale)
+      dscale[c] = static_cast<T>(sumDyXmu * double(invstd[c]));
+    if (dshift)
+      dshift[c] = static_cast<T>(sumDy);
+  }
+}
+
+#define CARDINAL_INSTANTIATE(T)                                                \
+  template void bnAddReluForward<T>(const ActShape &, const T *, const T *,   \
+                                    const T *, const T *, const T *,           \
+                                    const T *, T *);                           \
+  template void bnAddReluBackward<T>(const ActShape &, const T *, const T *,  \
+                                     const T *, const T *, const T *,          \
+                                     const T *, T *, T *, T *, T *);           \
+  template void bnReluApplyBackward<T>(const ActShape &, const T *,           \
+                                       const T *, const T *, const T *,        \
+                                       const T *, const T *, T *, T *, T *);
+CARDINAL_INSTANTIATE(float)
+CARDINAL_INSTANTIATE(double)
+#undef CARDINAL_INSTANTIATE
+
+} // namespace cardinal::rt

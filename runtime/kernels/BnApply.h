@@ -1,0 +1,89 @@
+//===- BnApply.h - BN with given statistics, + ReLU (+ residual) -----------===//
+//
+// The elementwise kernels of the conv-level training fusion
+// (--nn-fuse-conv-bn-relu), where the batch statistics come from the
+// producing conv's epilogue (conv2dStatsForward) instead of a statistics
+// pass:
+//  - bnAddReluForward: y = relu((x - mean)·a + b + residual), a = scale·invstd
+//    (nn.bn_add_relu, a block's output).
+//  - bnAddReluBackward: dresidual = dy·(y > 0), and BN's gradient of it
+//    (nn.bn_add_relu_grad): the mask is applied while the two reductions
+//    are accumulated; dresidual is written in the same pass.
+//  - bnReluApplyBackward: BN+ReLU's gradient with the ReLU mask recomputed
+//    from x and the statistics (nn.bn_relu_apply_grad): the forward never
+//    stored relu(BN(x)).
+// detail::BnCoeffs is the one definition of the normalized value, shared by
+// the forward prologue (BnPrologueConv) and the backward mask, so the mask
+// is exactly the forward's ReLU decision. With a synchronized-BN reducer
+// installed the backward kernels call batchNormBackward (all-reduced sums).
+//
+//===----------------------------------------------------------------------===//
+#ifndef CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
+#define CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
+
+#include "runtime/kernels/Shapes.h"
+
+#include <cstddef>
+#include <vector>
+
+namespace cardinal::rt {
+
+namespace detail {
+/// v = (x - mean)·a + b for one channel.
+template <typename T> struct BnCoeffs {
+  T mean, a, b;
+  BnCoeffs(const T *meanP, const T *invstd, const T *scale, const T *shift,
+           int64_t c)
+      : mean(meanP[c]),
+        a(static_cast<T>((scale ? double(scale[c]) : 1.0) * double(invstd[c]))),
+        b(shift ? shift[c] : T(0)) {}
+  T operator()(T x) const { return (x - mean) * a + b; }
+};
+
+/// relu(BN(x)) of one image ([c, hw] at `x`) into `out`: the prologue of
+/// the convs that read a BN + ReLU (BnPrologueConv, ConvStats).
+template <typename T>
+void normalizeReluImage(int64_t c, int64_t hw, const T *x, const T *mean,
+                        const T *invstd, const T *scale, const T *shift,
+                        T *out) {
+  for (int64_t j = 0; j < c; ++j) {
+    const BnCoeffs<T> k(mean, invstd, scale, shift, j);
+    const T *row = x + j * hw;
+    T *o = out + j * hw;
+#pragma omp simd
+    for (int64_t i = 0; i < hw; ++i) {
+      const T v = k(row[i]);
+      o[i] = v > T(0) ? v : T(0);
+    }
+  }
+}
+
+/// A grow-only per-thread buffer for one normalized image (the conv kernels
+/// own Scratch.h's slots).
+template <typename T> T *imageBuffer(int64_t count) {
+  thread_local std::vector<T> buf;
+  if (static_cast<int64_t>(buf.size()) < count)
+    buf.resize(static_cast<size_t>(count));
+  return buf.data();
+}
+} // namespace detail
+
+template <typename T>
+void bnAddReluForward(const ActShape &s, const T *x, const T *mean,
+                      const T *invstd, const T *scale, const T *shift,
+                      const T *residual, T *y);
+
+/// `y` is the forward's output, `dy` the gradient w.r.t. it.
+template <typename T>
+void bnAddReluBackward(const ActShape &s, const T *x, const T *y, const T *dy,
+                       const T *mean, const T *invstd, const T *scale, T *dx,
+                       T *dresidual, T *dscale, T *dshift);
+
+template <typename T>
+void bnReluApplyBackward(const ActShape &s, const T *x, const T *dy,
+                         const T *mean, const T *invstd, const T *scale,
+                         const T *shift, T *dx, T *dscale, T *dshift);
+
+} // namespace cardinal::rt
+
+#endif // CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
