@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CppEmitter.h"
+#include "codegen/FoldCache.h"
 #include "codegen/EmitterUtil.h"
 
 #include <fmt/format.h>
@@ -24,6 +25,9 @@ class FunctionEmitter {
 public:
   FunctionEmitter(std::ostringstream &os, const std::string &arena)
       : os(os), arena(arena) {}
+
+  /// Set for predict(): conv2d_bn_act then runs on cached folded weights.
+  FoldCache *folds = nullptr;
 
   std::string ptr(const Buffer &b, const char *type = "float") {
     switch (b.kind) {
@@ -63,7 +67,14 @@ public:
     const auto &in = c.inputs;
     const auto &out = c.outputs;
     const std::string &k = c.kernel;
-    if (k == "conv2d_forward") {
+    if (k == "conv2d_bn_act" && folds) {
+      std::vector<std::string> ptrs;
+      for (const Buffer &b : in)
+        ptrs.push_back(ptr(b));
+      ptrs.push_back(ptr(out[0]));
+      os << folds->call(c, conv(in[0].shape, in[1].shape, out[0].shape, c),
+                        ptrs);
+    } else if (k == "conv2d_forward") {
       os << fmt::format("    conv2dForward<float>({}, {}, {}, {}, {});\n",
                         conv(in[0].shape, in[1].shape, out[0].shape, c),
                         ptr(in[0]), ptr(in[1]),
@@ -346,7 +357,11 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "  int64_t classes() const override { return " << classes << "; }\n"
      << "  int64_t arenaBytes() const override { return " << train.arenaBytes
      << "; }\n"
-     << "  std::vector<NamedTensor> &tensors() override { return tensors_; }\n"
+     << "  // Callers may write through tensors(): cached folds go stale.\n"
+     << "  std::vector<NamedTensor> &tensors() override {\n    "
+     << FoldCache::invalidate() << "\n    return tensors_;\n  }\n"
+     << "  void tensorsWritten() override { " << FoldCache::invalidate()
+     << " }\n"
      << fmt::format("  StepHyper defaultHyper() const override {{ return "
                     "{{{}, {}, {}}}; }}\n\n",
                     floatLit(spec.lr), floatLit(spec.momentum),
@@ -354,6 +369,7 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
 
   os << "  StepStats trainStep(const float *images, const int32_t *labels,\n"
      << "                      const StepHyper &hyper) override {\n"
+     << "    " << FoldCache::invalidate() << " // the weights change\n"
      << "    char *arena = trainArena_.data();\n";
   FunctionEmitter trainEmitter(os, "arena");
   // Gradient k (the order of gradients()) is final after call readyAfter[k].
@@ -416,6 +432,9 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
   os << "  void predict(const float *images, float *logits) override {\n"
      << "    char *arena = predictArena_.data();\n";
   FunctionEmitter predictEmitter(os, "arena");
+  FoldCache folds;
+  predictEmitter.folds = &folds;
+  os << FoldCache::ensureFolded();
   for (size_t i = 0; i < predict.calls.size(); ++i)
     predictEmitter.emit(predict.calls[i], i);
   const Buffer &out = predict.results[0];
@@ -425,7 +444,8 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
   for (const PersistentTensor &t : tensors)
     os << "  std::vector<float> " << member(t.name) << "; // " << t.kind
        << " " << t.name << "\n";
-  os << "  std::vector<char> trainArena_, predictArena_;\n"
+  os << folds.members()
+     << "  std::vector<char> trainArena_, predictArena_;\n"
      << "  std::vector<NamedTensor> tensors_;\n};\n\n} // namespace\n\n"
      << "std::unique_ptr<CompiledModel> cardinal::rt::createCompiledModel() {\n"
      << "  return std::make_unique<GeneratedModel>();\n}\n";

@@ -13,3 +13,5 @@ config.test_exec_root = os.path.join(config.cardinal_obj_root, "tests")
 config.environment["PATH"] = os.pathsep.join(
     [config.cardinal_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ.get("PATH", ""))])
 config.substitutions.append(("%cardinal_src", config.cardinal_src_root))
+# Static libraries that generated models link (tests that compile one).
+config.substitutions.append(("%cardinal_lib", os.path.join(config.cardinal_obj_root, "lib")))
