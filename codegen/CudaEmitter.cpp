@@ -144,7 +144,8 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
   if (grouped)
     os << "#include \"runtime/cuda/GroupedConv.cuh\"\n";
   os << "#include \"runtime/trainer/CompiledModel.h\"\n"
-     << "#include \"runtime/trainer/Export.h\"\n\n"
+     << "#include \"runtime/trainer/Export.h\"\n"
+     << "#include \"runtime/trainer/LocalDevice.h\"\n\n"
      << "#include <cstdint>\n#include <cstring>\n#include <memory>\n"
      << "#include <vector>\n\n"
      << "namespace {\n\nusing namespace cardinal::rt;\n"
@@ -318,7 +319,13 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
         "there. Throws, naming\n  // what is missing, where there is no usable "
         "GPU.\n"
      << "  bool ensureDevice() {\n    if (ctx_)\n      return false;\n"
-     << "    Context *ctx = createContext(0);\n";
+     << "    // One GPU per process: the node-local rank's (or "
+        "$CARDINAL_CUDA_DEVICE).\n"
+     << "    int device = localDeviceIndex(), count = 0;\n"
+     << "    if (cudaGetDeviceCount(&count) == cudaSuccess && count > 0)\n"
+     << "      device %= count;\n    else\n      device = 0; // "
+        "createContext names what is missing\n"
+     << "    Context *ctx = createContext(device);\n";
   if (opts.cudnnOnly)
     os << "    ctx->cudnnOnly = true; // the baseline plan: every conv via "
           "cuDNN\n";
