@@ -9,6 +9,7 @@
 #include "codegen/CppEmitter.h"
 #include "codegen/CudaEmitter.h"
 #include "codegen/KernelPlan.h"
+#include "codegen/PlanTraffic.h"
 #include "passes/FormRecognition.h"
 #include "passes/Passes.h"
 #include "passes/fusion/FusionPasses.h"
@@ -196,8 +197,10 @@ int commandBuild(const Args &args, const char *argv0) {
   if (failed(trainPlan) || failed(predictPlan))
     return kBadInput;
   if (args.emit == "plan")
-    return write(args.output, codegen::printKernelPlan(*trainPlan) + "\n" +
-                                  codegen::printKernelPlan(*predictPlan));
+    return write(args.output, codegen::printKernelPlan(*trainPlan) +
+                                  codegen::printPlanTraffic(*trainPlan) + "\n" +
+                                  codegen::printKernelPlan(*predictPlan) +
+                                  codegen::printPlanTraffic(*predictPlan));
 
   codegen::TrainerSpec spec;
   spec.model = modelFunction(*module).getName().str();
