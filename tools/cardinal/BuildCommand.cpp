@@ -92,6 +92,20 @@ int compileTrainer(const std::string &source, const std::string &output,
   return kOk;
 }
 
+// The first kernel of the module's plan the CUDA emitter cannot print
+// ("" if none, or if the plan cannot be built: that error comes later).
+std::string unsupportedCudaKernel(ModuleOp m) {
+  ScopedDiagnosticHandler quiet(m.getContext(),
+                                [](Diagnostic &) { return success(); });
+  auto plan = codegen::buildKernelPlan(modelFunction(m));
+  if (failed(plan))
+    return "";
+  for (const codegen::KernelCall &c : plan->calls)
+    if (!codegen::cudaEmitterSupports(c.kernel))
+      return c.kernel;
+  return "";
+}
+
 // nvcc on the generated .cu; on failure nvcc's messages are already on
 // stderr, and the .cu is kept and named.
 int compileCudaTrainerSource(const std::string &source,
@@ -173,16 +187,24 @@ int commandBuild(const Args &args, const char *argv0) {
                                 "no-bn-decay={}}}",
                                 args.momentum, args.weightDecay,
                                 args.noBnDecay ? "true" : "false");
-  // Training fusion (BN-apply + ReLU, dReLU + dBN) unless --no-fuse. The
-  // CUDA pipeline runs only the fusions whose kernels runtime/cuda has:
-  // nn-fuse-conv-bn-relu's conv-epilogue/prologue ops have none yet.
-  bool trainFusion = !args.noFuse && !cuda;
-  if (int rc = runPipeline(*train, "nn-lower-aggregate{form=c},"
-                                   "nn-attach-loss,nn-autodiff," + sgd +
-                                       (trainFusion ? std::string(",nn-fuse-conv-bn-relu")
-                                                    : std::string()) +
-                                       ",nn-memory-plan"))
+  // Training fusion (BN-apply + ReLU, dReLU + dBN) unless --no-fuse.
+  auto trainPipeline = [&](bool fuse) {
+    return "nn-lower-aggregate{form=c},nn-attach-loss,nn-autodiff," + sgd +
+           (fuse ? ",nn-fuse-conv-bn-relu" : "") + ",nn-memory-plan";
+  };
+  if (int rc = runPipeline(*train, trainPipeline(!args.noFuse)))
     return rc;
+  // The CUDA pipeline keeps only fusions runtime/cuda has kernels for: if
+  // the fused step calls one it lacks, the step is rebuilt unfused.
+  if (cuda && !args.noFuse)
+    if (auto missing = unsupportedCudaKernel(*train); !missing.empty()) {
+      llvm::errs() << "note: --target cuda: training fusion is off (no CUDA "
+                      "kernel for '"
+                   << missing << "')\n";
+      train = module->clone();
+      if (int rc = runPipeline(*train, trainPipeline(false)))
+        return rc;
+    }
   if (args.emit == "train-mlir")
     return write(args.output, print(*train));
   // Inference folds eval BN (+ residual add + ReLU) into the convs unless
