@@ -14,6 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
+
 namespace cardinal::rt::cuda {
 namespace {
 
@@ -48,6 +51,15 @@ struct BnCase {
   int64_t slices, threads;
 };
 
+/// The case's name in test ids and gtest's value printout.
+std::string caseName(const BnCase &c) {
+  return std::to_string(c.n) + "x" + std::to_string(c.c) + "x" +
+         std::to_string(c.h) + "x" + std::to_string(c.w) + "_mean" +
+         std::to_string(static_cast<int>(c.mean)) + "_slices" +
+         std::to_string(c.slices);
+}
+void PrintTo(const BnCase &c, std::ostream *os) { *os << caseName(c); }
+
 class BnMathTest : public ::testing::TestWithParam<BnCase> {};
 
 TEST_P(BnMathTest, TrainForwardMatchesCpu) {
@@ -66,11 +78,10 @@ TEST_P(BnMathTest, TrainForwardMatchesCpu) {
                                 momentum, y.data(), mean.data(), invStd.data(),
                                 rm.data(), rv.data());
     else
-      batchNormForwardTrain<float>(s, x.data(), scale.data(), shift.data(),
-                                   eps, momentum, y.data(), mean.data(),
+      batchNormForwardTrain<float>(s, x.data(), scale.data(), shift.data(), eps,
+                                   momentum, y.data(), mean.data(),
                                    invStd.data(), rm.data(), rv.data());
-    std::vector<float> gy(s.size()), gMean(s.c), gInv(s.c), gRm(s.c),
-        gRv(s.c);
+    std::vector<float> gy(s.size()), gMean(s.c), gInv(s.c), gRm(s.c), gRv(s.c);
     for (int64_t c = 0; c < s.c; ++c) {
       const Welford w = deviceStats(s, x, c, p.slices, p.threads);
       ASSERT_EQ(w.count, float(s.n * s.hw()));
@@ -97,8 +108,8 @@ TEST_P(BnMathTest, BackwardMatchesCpu) {
   const ActShape s{p.n, p.c, p.h, p.w};
   std::mt19937 rng(8);
   auto x = randomFloats(rng, s.size(), p.mean - p.spread, p.mean + p.spread);
-  auto dy = randomFloats(rng, s.size()), scale = randomFloats(rng, s.c, .5f, 2.f),
-       shift = randomFloats(rng, s.c);
+  auto dy = randomFloats(rng, s.size()),
+       scale = randomFloats(rng, s.c, .5f, 2.f), shift = randomFloats(rng, s.c);
   std::vector<float> y(s.size()), mean(s.c), invStd(s.c);
   for (bool relu : {false, true}) {
     if (relu)
@@ -152,7 +163,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BnCase{8, 5, 7, 9, 0.3f, 2.f, 3, 64},
                       BnCase{16, 2, 1, 1, 0.f, 1.f, 2, 8}, // [N, C] (BN1d)
                       // |mean| >> std: E[x^2] - E[x]^2 would lose it all.
-                      BnCase{4, 2, 16, 16, 1000.f, 1.f, 4, 256}));
+                      BnCase{4, 2, 16, 16, 1000.f, 1.f, 4, 256}),
+    [](const ::testing::TestParamInfo<BnCase> &info) {
+      return caseName(info.param);
+    });
 
 TEST(WelfordTest, MergeEqualsSequentialAndHandlesEmpty) {
   std::mt19937 rng(9);

@@ -13,6 +13,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
+
 namespace cardinal::rt::cuda {
 namespace {
 
@@ -22,6 +25,16 @@ using test::relError;
 struct ConvCase {
   int64_t n, groups, cg, og, h, w, k, stride, pad, dilation;
 };
+
+/// The case's name in test ids and gtest's value printout.
+std::string caseName(const ConvCase &c) {
+  return "g" + std::to_string(c.groups) + "_" + std::to_string(c.cg) + "to" +
+         std::to_string(c.og) + "_" + std::to_string(c.h) + "x" +
+         std::to_string(c.w) + "_k" + std::to_string(c.k) + "s" +
+         std::to_string(c.stride) + "p" + std::to_string(c.pad) + "d" +
+         std::to_string(c.dilation);
+}
+void PrintTo(const ConvCase &c, std::ostream *os) { *os << caseName(c); }
 
 ConvShape shapeOf(const ConvCase &c) {
   return ConvShape::make(c.n, c.groups * c.cg, c.h, c.w, c.groups * c.og, c.k,
@@ -34,7 +47,8 @@ TEST_P(ConvMathTest, ForwardMatchesCpu) {
   const ConvShape s = shapeOf(GetParam());
   ASSERT_TRUE(s.valid());
   std::mt19937 rng(1);
-  auto x = randomFloats(rng, s.inputSize()), w = randomFloats(rng, s.weightSize());
+  auto x = randomFloats(rng, s.inputSize()),
+       w = randomFloats(rng, s.weightSize());
   std::vector<float> ref(s.outputSize()), got(s.outputSize());
   conv2dForward<float>(s, x.data(), w.data(), nullptr, ref.data());
   for (int64_t n = 0, i = 0; n < s.n; ++n)
@@ -75,11 +89,10 @@ TEST_P(ConvMathTest, WeightGradMatchesCpu) {
         for (int64_t kw = 0; kw < s.kw; ++kw, ++i) {
           got[i] = convWeightGradElement(s, x.data(), dy.data(), o, ci, kh, kw);
           // Two sample slices summed, as the split kernels do.
-          split[i] =
-              convWeightGradPartial(s, x.data(), dy.data(), o, ci, kh, kw, 0,
-                                    half) +
-              convWeightGradPartial(s, x.data(), dy.data(), o, ci, kh, kw,
-                                    half, s.n);
+          split[i] = convWeightGradPartial(s, x.data(), dy.data(), o, ci, kh,
+                                           kw, 0, half) +
+                     convWeightGradPartial(s, x.data(), dy.data(), o, ci, kh,
+                                           kw, half, s.n);
         }
   EXPECT_LT(relError(got, ref), 1e-5);
   EXPECT_LT(relError(split, ref), 1e-5);
@@ -88,15 +101,18 @@ TEST_P(ConvMathTest, WeightGradMatchesCpu) {
 INSTANTIATE_TEST_SUITE_P(
     Shapes, ConvMathTest,
     ::testing::Values(
-        ConvCase{2, 1, 3, 5, 7, 6, 3, 1, 1, 1},   // dense 3x3
-        ConvCase{2, 2, 3, 2, 6, 7, 3, 2, 1, 1},   // C=2, stride 2
-        ConvCase{3, 4, 2, 3, 5, 5, 3, 1, 1, 1},   // C=4
-        ConvCase{2, 32, 4, 4, 6, 6, 3, 1, 1, 1},  // ResNeXt 32x4d, stride 1
-        ConvCase{2, 32, 4, 4, 7, 7, 3, 2, 1, 1},  // 32x4d, stride 2, odd
-        ConvCase{2, 32, 1, 2, 5, 4, 3, 2, 0, 1},  // no padding
-        ConvCase{2, 4, 2, 2, 8, 8, 3, 1, 2, 2},   // dilation 2
-        ConvCase{3, 1, 8, 6, 5, 5, 1, 1, 0, 1},   // 1x1
-        ConvCase{2, 1, 4, 8, 9, 9, 1, 2, 0, 1})); // 1x1 projection, stride 2
+        ConvCase{2, 1, 3, 5, 7, 6, 3, 1, 1, 1},  // dense 3x3
+        ConvCase{2, 2, 3, 2, 6, 7, 3, 2, 1, 1},  // C=2, stride 2
+        ConvCase{3, 4, 2, 3, 5, 5, 3, 1, 1, 1},  // C=4
+        ConvCase{2, 32, 4, 4, 6, 6, 3, 1, 1, 1}, // ResNeXt 32x4d, stride 1
+        ConvCase{2, 32, 4, 4, 7, 7, 3, 2, 1, 1}, // 32x4d, stride 2, odd
+        ConvCase{2, 32, 1, 2, 5, 4, 3, 2, 0, 1}, // no padding
+        ConvCase{2, 4, 2, 2, 8, 8, 3, 1, 2, 2},  // dilation 2
+        ConvCase{3, 1, 8, 6, 5, 5, 1, 1, 0, 1},  // 1x1
+        ConvCase{2, 1, 4, 8, 9, 9, 1, 2, 0, 1}), // 1x1 projection, stride 2
+    [](const ::testing::TestParamInfo<ConvCase> &info) {
+      return caseName(info.param);
+    });
 
 } // namespace
 } // namespace cardinal::rt::cuda

@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
+
 namespace cardinal::rt::cuda {
 namespace {
 
@@ -35,8 +38,8 @@ TEST(LossMathTest, CrossEntropyAndGradientMatchCpu) {
   for (int64_t i = 0; i < n; ++i) {
     const float lse = rowLogSumExp(k, logits.data() + i * k);
     for (int64_t j = 0; j < k; ++j)
-      dgot[i * k + j] = crossEntropyGrad(logits[i * k + j], lse,
-                                         j == labels[i], 2.f / n);
+      dgot[i * k + j] =
+          crossEntropyGrad(logits[i * k + j], lse, j == labels[i], 2.f / n);
   }
   EXPECT_LT(relError(dgot, dref), 1e-5);
 }
@@ -70,10 +73,9 @@ TEST(SgdMathTest, MatchesCpuForEveryVariant) {
     float momentum, wd;
     bool nesterov, velocity;
   };
-  for (Variant var : {Variant{0.9f, 1e-4f, false, true},
-                      Variant{0.9f, 5e-4f, true, true},
-                      Variant{0.f, 1e-4f, false, true},
-                      Variant{0.9f, 0.f, false, false}}) {
+  for (Variant var :
+       {Variant{0.9f, 1e-4f, false, true}, Variant{0.9f, 5e-4f, true, true},
+        Variant{0.f, 1e-4f, false, true}, Variant{0.9f, 0.f, false, false}}) {
     auto wRef = w0, vRef = v0, wGot = w0, vGot = v0;
     sgdUpdate<float>(n, wRef.data(), g.data(),
                      var.velocity ? vRef.data() : nullptr, 0.1f, var.momentum,
@@ -94,6 +96,14 @@ TEST(SgdMathTest, MatchesCpuForEveryVariant) {
 struct PoolCase {
   int64_t n, c, h, w, k, stride, pad;
 };
+
+/// The case's name in test ids and gtest's value printout.
+std::string caseName(const PoolCase &c) {
+  return std::to_string(c.h) + "x" + std::to_string(c.w) + "_k" +
+         std::to_string(c.k) + "s" + std::to_string(c.stride) + "p" +
+         std::to_string(c.pad);
+}
+void PrintTo(const PoolCase &c, std::ostream *os) { *os << caseName(c); }
 
 class PoolMathTest : public ::testing::TestWithParam<PoolCase> {};
 
@@ -122,9 +132,8 @@ TEST_P(PoolMathTest, MaxPoolForwardAndGradMatchCpu) {
   maxPool2dBackwardRecompute<float>(s, x.data(), dy.data(), dx.data());
   for (int64_t pl = 0; pl < s.n * s.c; ++pl)
     for (int64_t q = 0; q < in; ++q)
-      gdx[pl * in + q] = maxPoolInputGrad(s, x.data() + pl * in,
-                                          dy.data() + pl * out, q / s.w,
-                                          q % s.w);
+      gdx[pl * in + q] = maxPoolInputGrad(
+          s, x.data() + pl * in, dy.data() + pl * out, q / s.w, q % s.w);
   EXPECT_LT(relError(gdx, dx), 1e-6);
 }
 
@@ -132,7 +141,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PoolMathTest,
                          ::testing::Values(PoolCase{2, 3, 8, 8, 3, 2, 1},
                                            PoolCase{1, 2, 7, 9, 2, 2, 0},
                                            PoolCase{2, 2, 5, 5, 3, 1, 1},
-                                           PoolCase{1, 1, 6, 6, 3, 3, 0}));
+                                           PoolCase{1, 1, 6, 6, 3, 3, 0}),
+                         [](const ::testing::TestParamInfo<PoolCase> &info) {
+                           return caseName(info.param);
+                         });
 
 TEST(PoolMathTest, PlaneMeanMatchesGlobalAvgPool) {
   std::mt19937 rng(25);
