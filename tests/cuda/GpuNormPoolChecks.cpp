@@ -23,7 +23,8 @@ void checkBn(Context &ctx, Checks &checks, const ActShape &s, float offset) {
   const auto scale = randomFloats(rng, s.c, 0.5f, 1.5f),
              shift = randomFloats(rng, s.c);
   const auto rm0 = randomFloats(rng, s.c), rv0 = randomFloats(rng, s.c, 1, 2);
-  const std::string tag = describe(s) + (offset ? " offset" : "");
+  const std::string tag =
+      describe(s) + (offset ? " offset" : "") + " act " + typeName<T>();
   auto dX = upload<T>(x), dDy = upload<T>(dy);
   auto dScale = upload<float>(scale), dShift = upload<float>(shift);
   for (bool relu : {false, true}) {
