@@ -51,7 +51,7 @@ def harness_ms(binary, iters, threads, logits=None):
     return float(out.split()[-1])
 
 
-def build_harness(cardinal, src, build, work, batch, image, fuse):
+def build_harness(cardinal, src, build, work, batch, image, fuse, opt="-O2"):
     tag = "%s_b%d" % ("fused" if fuse else "unfused", batch)
     cpp = os.path.join(work, tag + ".cpp")
     args = [cardinal, "build", "resnext50_32x4d", "--batch", str(batch),
@@ -62,7 +62,7 @@ def build_harness(cardinal, src, build, work, batch, image, fuse):
     lib = os.path.join(build, "lib")
     binary = os.path.join(work, tag)
     subprocess.run(
-        [os.environ.get("CXX", "g++"), "-std=c++17", "-O2", "-fopenmp",
+        [os.environ.get("CXX", "g++"), "-std=c++17", opt, "-fopenmp",
          "-I" + src, cpp, os.path.join(src, "bench", "predict_harness.cpp"),
          lib + "/libCardinalTrainer.a", lib + "/libCardinalRuntimeComm.a",
          lib + "/libCardinalRuntimeData.a",
