@@ -58,6 +58,36 @@ void normalizeReluImage(int64_t c, int64_t hw, const T *x, const T *mean,
   }
 }
 
+/// Images per chunk of the fused conv kernels: the conv runs on `chunk`
+/// images at once (the conv kernels tile and thread within a call, and batch
+/// several samples per GEMM panel; one image per call halves their speed),
+/// while a chunk's activations (about kChunkBytes) stay in cache between
+/// the prologue, the conv and the epilogue.
+inline int64_t imagesPerChunk(int64_t n, int64_t bytesPerImage) {
+  constexpr int64_t kChunkBytes = int64_t(4) << 20;
+  int64_t chunk = kChunkBytes / (bytesPerImage > 0 ? bytesPerImage : 1);
+  return chunk < 1 ? 1 : (chunk > n ? n : chunk);
+}
+
+/// relu(BN(x)) of images [n0, n0 + count) of x ([n, c, hw]) into `out`.
+template <typename T>
+void normalizeReluImages(int64_t n0, int64_t count, int64_t c, int64_t hw,
+                         const T *x, const T *mean, const T *invstd,
+                         const T *scale, const T *shift, T *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (count * c * hw >= (1 << 15))
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t j = 0; j < c; ++j) {
+      const BnCoeffs<T> k(mean, invstd, scale, shift, j);
+      const T *row = x + ((n0 + n) * c + j) * hw;
+      T *o = out + (n * c + j) * hw;
+#pragma omp simd
+      for (int64_t i = 0; i < hw; ++i) {
+        const T v = k(row[i]);
+        o[i] = v > T(0) ? v : T(0);
+      }
+    }
+}
+
 /// A grow-only per-thread buffer for one normalized image (the conv kernels
 /// own Scratch.h's slots).
 template <typename T> T *imageBuffer(int64_t count) {

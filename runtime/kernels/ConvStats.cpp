@@ -2,11 +2,13 @@
 #include "runtime/kernels/ConvStats.h"
 
 #include "runtime/kernels/BatchNorm.h"
+#include "runtime/kernels/BnStats.h"
 #include "runtime/kernels/BnApply.h"
 #include "runtime/kernels/BnPrologueConv.h"
 #include "runtime/kernels/Conv2d.h"
 #include "runtime/kernels/Parallel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -20,18 +22,6 @@ template <typename T> struct Prologue {
   const T *mean = nullptr, *invstd = nullptr, *scale = nullptr,
           *shift = nullptr;
 };
-
-template <typename T>
-void convImage(const ConvShape &one, const T *x, const Prologue<T> &p,
-               const T *w, T *y) {
-  if (p.mean) {
-    T *buf = detail::imageBuffer<T>(one.inputSize());
-    detail::normalizeReluImage(one.c, one.h * one.w, x, p.mean, p.invstd,
-                               p.scale, p.shift, buf);
-    x = buf;
-  }
-  conv2dForward(one, x, w, static_cast<const T *>(nullptr), y);
-}
 
 template <typename T>
 void statsForward(const ConvShape &s, const T *x, const Prologue<T> &p,
@@ -51,39 +41,46 @@ void statsForward(const ConvShape &s, const T *x, const Prologue<T> &p,
     return;
   }
   const int64_t C = out.c, hw = out.hw(), inImage = s.c * s.h * s.w;
-  ConvShape one = s;
-  one.n = 1;
-  // Per image and channel: mean and sum of squared deviations.
-  std::vector<double> imgMean(static_cast<size_t>(s.n * C)),
-      imgM2(static_cast<size_t>(s.n * C));
-#pragma omp parallel for schedule(static) if (s.outputSize() >= detail::kMinParallelElements)
-  for (int64_t n = 0; n < s.n; ++n) {
-    T *yn = y + n * C * hw;
-    convImage(one, x + n * inImage, p, w, yn);
+  // Chunks of images: the conv runs on a chunk at once (its own tiling and
+  // threads), then the chunk's moments are taken while its output is in
+  // cache.
+  const int64_t chunk = detail::imagesPerChunk(
+      s.n, static_cast<int64_t>(sizeof(T)) * std::max(C * hw, inImage));
+  T *buf = p.mean ? detail::imageBuffer<T>(chunk * inImage) : nullptr;
+  // Per chunk and channel: mean and sum of squared deviations, two passes
+  // in double over the chunk while it is in cache (exactly
+  // detail::channelMoments's arithmetic when the batch is one chunk).
+  const int64_t chunks = (s.n + chunk - 1) / chunk;
+  std::vector<double> partMean(static_cast<size_t>(chunks * C)),
+      partM2(static_cast<size_t>(chunks * C));
+  for (int64_t n0 = 0, k = 0; n0 < s.n; n0 += chunk, ++k) {
+    ConvShape part = s;
+    part.n = std::min(chunk, s.n - n0);
+    const T *in = x + n0 * inImage;
+    if (p.mean) {
+      detail::normalizeReluImages(n0, part.n, s.c, s.h * s.w, x, p.mean,
+                                  p.invstd, p.scale, p.shift, buf);
+      in = buf;
+    }
+    T *yk = y + n0 * C * hw;
+    conv2dForward(part, in, w, static_cast<const T *>(nullptr), yk);
+    const ActShape ks{part.n, C, out.h, out.w};
+#pragma omp parallel for schedule(static) if (ks.size() >= detail::kMinParallelElements)
     for (int64_t c = 0; c < C; ++c) {
-      const T *row = yn + c * hw;
-      double sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < hw; ++i)
-        sum += row[i];
-      const double m = sum / hw;
-      double sq = 0;
-#pragma omp simd reduction(+ : sq)
-      for (int64_t i = 0; i < hw; ++i) {
-        const double d = row[i] - m;
-        sq += d * d;
-      }
-      imgMean[n * C + c] = m;
-      imgM2[n * C + c] = sq;
+      double mean, var;
+      detail::channelMoments(ks, yk, c, mean, var);
+      partMean[k * C + c] = mean;
+      partM2[k * C + c] = var * double(part.n * hw);
     }
   }
   const double count = double(s.n) * hw;
   for (int64_t c = 0; c < C; ++c) {
     double m = 0, m2 = 0, seen = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const double total = seen + hw, delta = imgMean[n * C + c] - m;
-      m += delta * hw / total;
-      m2 += imgM2[n * C + c] + delta * delta * seen * hw / total;
+    for (int64_t k = 0; k < chunks; ++k) {
+      const double size = double(std::min(chunk, s.n - k * chunk)) * hw;
+      const double total = seen + size, delta = partMean[k * C + c] - m;
+      m = k == 0 ? partMean[c] : m + delta * size / total;
+      m2 += partM2[k * C + c] + (k == 0 ? 0.0 : delta * delta * seen * size / total);
       seen = total;
     }
     const double var = m2 / count;

@@ -2,18 +2,19 @@
 //
 // The kernel of nn.conv2d_stats (--nn-fuse-conv-bn-relu, DESIGN §5): y =
 // conv(x, w), and the per-channel batch mean and 1/sqrt(biased var + eps)
-// of y for the training BN it feeds, without a separate pass over y: each
-// image's moments (mean, sum of squared deviations; double, two passes over
-// the image while it is in cache) are taken right after its conv, then
-// merged across images in a fixed order (Chan et al.'s pairwise update), so
-// the result is deterministic and as exact as the unfused two-pass
-// statistics. Updates the running statistics exactly as
+// of y for the training BN it feeds, without a separate pass over y: the
+// conv runs on chunks of a few images (detail::imagesPerChunk, ~4 MiB) and
+// each chunk's moments (mean, sum of squared deviations; double, two passes
+// over the chunk while it is in cache, detail::channelMoments) are taken
+// right after, then merged across chunks in a fixed order (Chan et al.'s
+// pairwise update): deterministic, as exact as the unfused two-pass
+// statistics, and bit-identical to them when the batch is one chunk. Updates the running statistics exactly as
 // batchNormForwardTrain (momentum; unbiased variance). With a
 // synchronized-BN reducer installed it falls back to conv + the unfused BN
 // (whose statistics are all-reduced).
 // bnReluConv2dStatsForward is the same with nn.bn_relu_conv2d's prologue:
 // the conv reads relu((x - inMean)·inScale·inInvstd + inShift) formed per
-// image in cache (the conv between two training BNs).
+// chunk in cache (the conv between two training BNs).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_RUNTIME_KERNELS_CONVSTATS_H

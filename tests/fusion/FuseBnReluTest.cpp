@@ -59,8 +59,11 @@ struct Counts {
 Counts count(mlir::ModuleOp m) {
   Counts c;
   m.walk([&](mlir::Operation *op) {
-    c.fwd += llvm::isa<nn::BnTrainReluOp>(op);
-    c.bwd += llvm::isa<nn::BnReluGradOp>(op);
+    // Fused BNs: BN+ReLU alone, or at conv level (statistics epilogue).
+    c.fwd += llvm::isa<nn::BnTrainReluOp, nn::Conv2dStatsOp,
+                       nn::BnReluConv2dStatsOp>(op);
+    c.bwd += llvm::isa<nn::BnReluGradOp, nn::BnReluApplyGradOp,
+                       nn::BnAddReluGradOp>(op);
     c.bns += llvm::isa<nn::BatchNormOp>(op);
     c.relus += llvm::isa<nn::ReluOp>(op);
     c.reluGrads += llvm::isa<nn::ReluGradOp>(op);
@@ -113,13 +116,15 @@ TEST(FuseBnReluProof, TrainingForwardIsExactlyEquivalent) {
             << "degree " << degree << ", P(miss) <= " << pMiss << "\n";
 
   // A wrong fusion (eps changed on one fused op) is rejected.
-  nn::BnTrainReluOp first;
-  fused->walk([&](nn::BnTrainReluOp op) {
-    if (!first)
+  mlir::Operation *first = nullptr;
+  fused->walk([&](mlir::Operation *op) {
+    if (!first && llvm::isa<nn::BnTrainReluOp, nn::Conv2dStatsOp,
+                            nn::BnReluConv2dStatsOp>(op))
       first = op;
   });
-  first.setEpsAttr(
-      mlir::FloatAttr::get(mlir::Float64Type::get(first->getContext()), 1e-3));
+  ASSERT_TRUE(first);
+  first->setAttr("eps", mlir::FloatAttr::get(
+                            mlir::Float64Type::get(first->getContext()), 1e-3));
   proof::ExactVerdict bad = proof::checkGraphs(fn(*unfused), fn(*fused));
   ASSERT_TRUE(bad.ran) << bad.detail;
   EXPECT_FALSE(bad.equivalent);
