@@ -1,7 +1,9 @@
 //===- CudaEmulation.h - run simple CUDA kernels on host threads ----------===//
 //
 // Just enough of CUDA for kernels that use threadIdx/blockIdx/blockDim/
-// gridDim, __shared__ arrays and __syncthreads() (no warp intrinsics):
+// gridDim, __shared__ arrays, __syncthreads() and __shfl_down_sync on
+// floats (emulated with a per-warp barrier, so all 32 lanes of a warp must
+// reach each shuffle, as CUDA's full mask requires):
 // a launch starts one std::thread per thread of a block; the threads run
 // the blocks one after another, meeting at a barrier for every
 // __syncthreads() and between blocks (so `static` storage can stand in for
@@ -19,6 +21,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -58,6 +61,24 @@ inline Barrier *barrier_ = nullptr;
 
 inline void syncthreads() { barrier_->wait(); }
 
+inline std::vector<float> shuffle_; // one slot per thread of the block
+inline std::vector<std::unique_ptr<Barrier>> warpBarriers_;
+
+/// __shfl_down_sync over full warps: lane l gets lane l + offset's value,
+/// its own where that lane is past the warp.
+inline float shflDown(float v, int offset) {
+  const unsigned t = threadIdx_.x;
+  Barrier &warp = *warpBarriers_[t / 32];
+  shuffle_[t] = v;
+  warp.wait();
+  const unsigned lane = t & 31u;
+  const float r = lane + offset < 32 && t + offset < blockDim_.x
+                      ? shuffle_[t + offset]
+                      : v;
+  warp.wait();
+  return r;
+}
+
 /// Runs kernel() as a grid x block launch (1-D blocks).
 template <typename Kernel>
 void launch(Dim3 grid, unsigned block, Kernel kernel) {
@@ -65,6 +86,11 @@ void launch(Dim3 grid, unsigned block, Kernel kernel) {
   gridDim_ = grid;
   Barrier barrier(block);
   barrier_ = &barrier;
+  shuffle_.assign(block, 0.f);
+  warpBarriers_.clear();
+  for (unsigned w = 0; w < block; w += 32)
+    warpBarriers_.push_back(
+        std::make_unique<Barrier>(block - w < 32 ? block - w : 32));
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < block; ++t)
     threads.emplace_back([&, t] {
@@ -94,5 +120,7 @@ void launch(Dim3 grid, unsigned block, Kernel kernel) {
 #define blockDim ::cuda_emulation::blockDim_
 #define gridDim ::cuda_emulation::gridDim_
 #define __syncthreads() ::cuda_emulation::syncthreads()
+#define __shfl_down_sync(mask, v, offset)                                      \
+  ::cuda_emulation::shflDown((v), (offset))
 
 #endif // CARDINAL_TESTS_CUDA_CUDAEMULATION_H
