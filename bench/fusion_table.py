@@ -19,10 +19,12 @@ Cardinal's inference is timed in-process by bench/predict_harness.cpp
 (bench/inference_vs_torch.py builds it); its training step by the compiled
 trainer's own img/s over synthetic data (bench/train_step_vs_torch.py).
 
-Run time (2-core VM, other jobs running): builds ~4-6 min (four generated
-ResNeXt-50 harnesses, two trainers); --quick (2 repeats, 2 predicts / 3
-steps per run) ~6-9 min in all; the default (3 repeats, 3 predicts / 6
-steps) ~12-18 min.
+Run time, measured on this project's 2-core VM with other jobs running:
+--quick (2 repeats; 2 predicts / 3 training steps per run) 4.4 min at load
+average 3-8 (builds 114 s, timing 151 s), 17.5 min at load 7-14 with -O2
+harness builds; the default (3 repeats; 3 predicts / 6 steps) about twice
+the timing part. Under such load the medians swing by 2x: read the load
+line printed above the table.
 """
 import argparse
 import concurrent.futures
