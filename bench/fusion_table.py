@@ -22,8 +22,8 @@ trainer's own img/s over synthetic data (bench/train_step_vs_torch.py).
 Run time, measured on this project's 2-core VM with other jobs running:
 --quick (2 repeats; 2 predicts / 3 training steps per run) 4.4 min at load
 average 3-8 (builds 114 s, timing 151 s), 17.5 min at load 7-14 with -O2
-harness builds; the default (3 repeats; 3 predicts / 6 steps) about twice
-the timing part. Under such load the medians swing by 2x: read the load
+harness builds; the default (3 repeats; 3 predicts / 6 steps) 6.3 min at
+load 2-3 (builds 53 s, timing 327 s). Under such load the medians swing by 2x: read the load
 line printed above the table.
 """
 import argparse
