@@ -77,12 +77,14 @@ nn::BatchNormGradOp soleBnGrad(nn::ReluGradOp rg, nn::BatchNormOp bn) {
 
 struct FuseConvBnReluPass
     : public cardinal::impl::FuseConvBnReluBase<FuseConvBnReluPass> {
+  using FuseConvBnReluBase::FuseConvBnReluBase;
   void runOnOperation() override {
     SmallVector<nn::BatchNormOp> bns;
     getOperation().walk([&](nn::BatchNormOp bn) { bns.push_back(bn); });
     for (nn::BatchNormOp bn : bns)
       if (bn.getTraining() && bn.getResult().hasOneUse() &&
-          failed(fusePrologue(bn)) && failed(fuseBlockOutput(bn)))
+          (!convLevel ||
+           (failed(fusePrologue(bn)) && failed(fuseBlockOutput(bn)))))
         fuseBnRelu(bn);
   }
 

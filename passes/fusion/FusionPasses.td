@@ -37,7 +37,16 @@ def FuseConvBnRelu : Pass<"nn-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
     are --nn-fold-bn's. Each fused op is created at the position of the
     last op it replaces (or of its first reader), so all of its operands
     dominate it.
+
+    With conv-level=false only the last rule applies (BN-apply + ReLU and
+    dReLU + dBN as separate passes): for a backend that has kernels for
+    those but not for the conv-level fused ops (the CUDA target today).
   }];
+  let options = [
+    Option<"convLevel", "conv-level", "bool", /*default=*/"true",
+           "fuse into the convs (statistics epilogue, BN+ReLU prologue, "
+           "BN+add+ReLU); false: BN+ReLU and its backward only">
+  ];
 }
 
 #endif // CARDINAL_FUSION_PASSES

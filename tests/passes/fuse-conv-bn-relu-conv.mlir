@@ -1,5 +1,14 @@
 // RUN: cardinal-opt %s -split-input-file --nn-autodiff --nn-fuse-conv-bn-relu | FileCheck %s
 // RUN: cardinal-opt %s -split-input-file --nn-autodiff --nn-fuse-conv-bn-relu | cardinal-opt -split-input-file --nn-fuse-conv-bn-relu | FileCheck %s --check-prefix=IDEM
+// conv-level=false (the CUDA target's fallback): BN+ReLU fusion only.
+// RUN: cardinal-opt %s -split-input-file --nn-autodiff --nn-fuse-conv-bn-relu=conv-level=false | FileCheck %s --check-prefix=BNRELU
+// BNRELU-LABEL: func.func @prologue()
+// BNRELU-NOT: nn.conv2d_stats
+// BNRELU-NOT: nn.bn_relu_conv2d
+// BNRELU: nn.bn_train_relu
+// BNRELU: nn.bn_relu_grad
+// BNRELU-NOT: nn.conv2d_stats
+// BNRELU-LABEL: func.func @grouped()
 
 // The conv-level training fusion on graphs from --nn-autodiff:
 // conv -> BN {training} -> relu -> conv. The first conv accumulates the

@@ -188,22 +188,35 @@ int commandBuild(const Args &args, const char *argv0) {
                                 args.momentum, args.weightDecay,
                                 args.noBnDecay ? "true" : "false");
   // Training fusion (BN-apply + ReLU, dReLU + dBN) unless --no-fuse.
-  auto trainPipeline = [&](bool fuse) {
+  // `fusion` is the fusion pass with its options, or "" for none.
+  auto trainPipeline = [&](const std::string &fusion) {
     return "nn-lower-aggregate{form=c},nn-attach-loss,nn-autodiff," + sgd +
-           (fuse ? ",nn-fuse-conv-bn-relu" : "") + ",nn-memory-plan";
+           (fusion.empty() ? "" : "," + fusion) + ",nn-memory-plan";
   };
-  if (int rc = runPipeline(*train, trainPipeline(!args.noFuse)))
+  const std::string convFusion = "nn-fuse-conv-bn-relu",
+                    bnReluFusion = "nn-fuse-conv-bn-relu{conv-level=false}";
+  if (int rc =
+          runPipeline(*train, trainPipeline(args.noFuse ? "" : convFusion)))
     return rc;
   // The CUDA pipeline keeps only fusions runtime/cuda has kernels for: if
-  // the fused step calls one it lacks, the step is rebuilt unfused.
+  // the conv-level fused step calls one it lacks, the step is rebuilt with
+  // BN+ReLU fusion only, and unfused if even that lacks a kernel.
   if (cuda && !args.noFuse)
     if (auto missing = unsupportedCudaKernel(*train); !missing.empty()) {
-      llvm::errs() << "note: --target cuda: training fusion is off (no CUDA "
-                      "kernel for '"
-                   << missing << "')\n";
+      llvm::errs() << "note: --target cuda: conv-level training fusion is off "
+                      "(no CUDA kernel for '"
+                   << missing << "'); BN+ReLU fusion only\n";
       train = module->clone();
-      if (int rc = runPipeline(*train, trainPipeline(false)))
+      if (int rc = runPipeline(*train, trainPipeline(bnReluFusion)))
         return rc;
+      if (auto still = unsupportedCudaKernel(*train); !still.empty()) {
+        llvm::errs() << "note: --target cuda: training fusion is off (no CUDA "
+                        "kernel for '"
+                     << still << "')\n";
+        train = module->clone();
+        if (int rc = runPipeline(*train, trainPipeline("")))
+          return rc;
+      }
     }
   if (args.emit == "train-mlir")
     return write(args.output, print(*train));
