@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TestModule.h"
+#include "tests/fusion/FusionTestUtil.h"
 
 #include "interp/Interpreter.h"
 #include "ir/NNFusedOps.h"
@@ -29,28 +30,10 @@
 
 using namespace cardinal;
 using cardinal::testing::buildZooModel;
+using cardinal::testing::fn;
+using cardinal::testing::runPipeline;
 
 namespace {
-
-mlir::func::FuncOp fn(mlir::ModuleOp m) {
-  return *m.getOps<mlir::func::FuncOp>().begin();
-}
-
-void runPipeline(mlir::ModuleOp m, const std::string &pipeline) {
-  static bool registered = [] {
-    registerNNPasses();
-    registerNNTrainingPasses();
-    registerNNFusionPasses();
-    return true;
-  }();
-  (void)registered;
-  mlir::PassManager pm(m.getContext());
-  std::string error;
-  llvm::raw_string_ostream es(error);
-  ASSERT_TRUE(mlir::succeeded(mlir::parsePassPipeline(pipeline, pm, es)))
-      << es.str();
-  ASSERT_TRUE(mlir::succeeded(pm.run(m))) << pipeline;
-}
 
 struct Counts {
   int fwd = 0, bwd = 0, bns = 0, relus = 0, reluGrads = 0, bnGrads = 0;

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TestModule.h"
+#include "tests/fusion/FusionTestUtil.h"
 
 #include "interp/Interpreter.h"
 #include "ir/NNFusedOps.h"
@@ -31,28 +32,10 @@
 
 using namespace cardinal;
 using cardinal::testing::buildZooModel;
+using cardinal::testing::fn;
+using cardinal::testing::runPipeline;
 
 namespace {
-
-mlir::func::FuncOp fn(mlir::ModuleOp m) {
-  return *m.getOps<mlir::func::FuncOp>().begin();
-}
-
-void runPipeline(mlir::ModuleOp m, const std::string &pipeline) {
-  static bool registered = [] {
-    registerNNPasses();
-    registerNNTrainingPasses();
-    registerNNFusionPasses();
-    return true;
-  }();
-  (void)registered;
-  mlir::PassManager pm(m.getContext());
-  std::string error;
-  llvm::raw_string_ostream es(error);
-  ASSERT_TRUE(mlir::succeeded(mlir::parsePassPipeline(pipeline, pm, es)))
-      << es.str();
-  ASSERT_TRUE(mlir::succeeded(pm.run(m))) << pipeline;
-}
 
 struct Counts {
   int stats = 0, prologue = 0, addRelu = 0, gradWeight = 0, applyGrad = 0,
@@ -123,8 +106,9 @@ TEST_P(FuseConvStats, TrainingForwardIsExactlyEquivalent) {
   Counts c = count(*fused);
   EXPECT_GE(c.stats, 2);
   EXPECT_GE(c.prologue, 2);
-  if (form != 'a') // (a) sums the paths before the last BN: no conv feeds it
+  if (form != 'a') { // (a) sums the paths before the last BN: no conv feeds it
     EXPECT_GE(c.addRelu, 1);
+  }
   double pMiss = provedEqual(*unfused, *fused);
   EXPECT_LT(pMiss, 1e-12);
   std::cout << "[fuse-conv-stats] form (" << form << ") training forward: "
