@@ -18,7 +18,8 @@ int64_t bytes(const Buffer &b) { return b.elements() * kElementBytes; }
 /// Passes a kernel makes over its (non-parameter) inputs.
 int64_t inputPasses(const std::string &kernel) {
   if (kernel == "batch_norm_train" || kernel == "bn_train_relu" ||
-      kernel == "batch_norm_backward" || kernel == "bn_relu_backward")
+      kernel == "batch_norm_backward" || kernel == "bn_relu_backward" ||
+      kernel == "bn_relu_apply_backward" || kernel == "bn_add_relu_backward")
     return 2;
   return 1;
 }

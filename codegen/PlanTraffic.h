@@ -17,9 +17,10 @@
 //    per step.
 //  - batch_norm_train, bn_train_relu: two passes over x (moments, then
 //    normalize); the running mean and variance are read and written.
-//  - batch_norm_backward, bn_relu_backward: two passes over their
-//    activation inputs (the reductions, then dx); bn_relu_backward's
-//    inputs include the ReLU output it masks with.
+//  - batch_norm_backward, bn_relu_backward, and the conv-level fusion's
+//    bn_relu_apply_backward and bn_add_relu_backward: two passes over their
+//    activation inputs (the reductions, then dx); the ReLU mask's source
+//    (the ReLU output, or the BN input it is recomputed from) is an input.
 //  - sgd_update: reads the parameter, its gradient and the velocity; writes
 //    the parameter and the velocity.
 //
