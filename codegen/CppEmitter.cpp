@@ -44,24 +44,6 @@ public:
     return "nullptr";
   }
 
-  static std::string act(const std::vector<int64_t> &s) {
-    int64_t h = s.size() > 2 ? s[2] : 1, w = s.size() > 3 ? s[3] : 1;
-    return fmt::format("ActShape{{{}, {}, {}, {}}}", s[0], s[1], h, w);
-  }
-
-  // ConvShape fields in declaration order (runtime/kernels/Shapes.h).
-  static std::string conv(const std::vector<int64_t> &in,
-                          const std::vector<int64_t> &weight,
-                          const std::vector<int64_t> &out, const KernelCall &c) {
-    return fmt::format(
-        "ConvShape{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-        "{}, {}}}",
-        in[0], in[1], in[2], in[3], weight[0], weight[2], weight[3],
-        c.ints.at("stride_h"), c.ints.at("stride_w"), c.ints.at("pad_h"),
-        c.ints.at("pad_w"), c.ints.at("dilation_h"), c.ints.at("dilation_w"),
-        c.ints.at("groups"), out[2], out[3]);
-  }
-
   void emit(const KernelCall &c, int index) {
     os << fmt::format("    // {}: {}\n", index, c.origin);
     const auto &in = c.inputs;
@@ -72,29 +54,29 @@ public:
       for (const Buffer &b : in)
         ptrs.push_back(ptr(b));
       ptrs.push_back(ptr(out[0]));
-      os << folds->call(c, conv(in[0].shape, in[1].shape, out[0].shape, c),
+      os << folds->call(c, convShape(in[0].shape, in[1].shape, out[0].shape, c),
                         ptrs);
     } else if (k == "conv2d_forward") {
       os << fmt::format("    conv2dForward<float>({}, {}, {}, {}, {});\n",
-                        conv(in[0].shape, in[1].shape, out[0].shape, c),
+                        convShape(in[0].shape, in[1].shape, out[0].shape, c),
                         ptr(in[0]), ptr(in[1]),
                         in.size() > 2 ? ptr(in[2]) : "nullptr", ptr(out[0]));
     } else if (k == "conv2d_bn_act") {
       os << fmt::format(
           "    conv2dBnActForward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
           "{}, {});\n",
-          conv(in[0].shape, in[1].shape, out[0].shape, c), ptr(in[0]),
+          convShape(in[0].shape, in[1].shape, out[0].shape, c), ptr(in[0]),
           ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
           floatLit(c.reals.at("eps")),
           c.ints.at("residual") ? ptr(in[6]) : "nullptr",
           c.ints.at("relu") ? "true" : "false", ptr(out[0]));
     } else if (k == "conv2d_backward_data") {
       os << fmt::format("    conv2dBackwardData<float>({}, {}, {}, {});\n",
-                        conv(out[0].shape, in[1].shape, in[0].shape, c),
+                        convShape(out[0].shape, in[1].shape, in[0].shape, c),
                         ptr(in[0]), ptr(in[1]), ptr(out[0]));
     } else if (k == "conv2d_backward_weight") {
       os << fmt::format("    conv2dBackwardWeight<float>({}, {}, {}, {}, nullptr);\n",
-                        conv(in[0].shape, out[0].shape, in[1].shape, c),
+                        convShape(in[0].shape, out[0].shape, in[1].shape, c),
                         ptr(in[0]), ptr(in[1]), ptr(out[0]));
     } else if (k == "bias_grad") {
       const auto &s = in[0].shape;
@@ -106,20 +88,20 @@ public:
       os << fmt::format(
           "    batchNormForwardTrain<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
           "{}, {});\n",
-          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]),
+          actShape(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]),
           floatLit(c.reals.at("eps")), floatLit(c.reals.at("momentum")),
           ptr(out[0]), member(bn + ".saved_mean") + ".data()",
           member(bn + ".saved_invstd") + ".data()", ptr(in[3]), ptr(in[4]));
     } else if (k == "batch_norm_eval") {
       os << fmt::format(
           "    batchNormForwardEval<float>({}, {}, {}, {}, {}, {}, {}, {});\n",
-          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(in[3]),
+          actShape(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(in[3]),
           ptr(in[4]), floatLit(c.reals.at("eps")), ptr(out[0]));
     } else if (k == "batch_norm_backward") {
       const std::string &bn = c.names.at("bn");
       os << fmt::format(
           "    batchNormBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {});\n",
-          act(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]),
+          actShape(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]),
           member(bn + ".saved_mean") + ".data()",
           member(bn + ".saved_invstd") + ".data()", ptr(out[0]), ptr(out[1]),
           ptr(out[2]));
@@ -128,7 +110,7 @@ public:
       os << fmt::format(
           "    bnTrainReluForward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
           "{}, {});\n",
-          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]),
+          actShape(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]),
           floatLit(c.reals.at("eps")), floatLit(c.reals.at("momentum")),
           ptr(out[0]), member(bn + ".saved_mean") + ".data()",
           member(bn + ".saved_invstd") + ".data()", ptr(in[3]), ptr(in[4]));
@@ -136,7 +118,7 @@ public:
       const std::string &bn = c.names.at("bn");
       os << fmt::format(
           "    bnReluBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
-          act(in[2].shape), ptr(in[2]), ptr(in[1]), ptr(in[0]), ptr(in[3]),
+          actShape(in[2].shape), ptr(in[2]), ptr(in[1]), ptr(in[0]), ptr(in[3]),
           member(bn + ".saved_mean") + ".data()",
           member(bn + ".saved_invstd") + ".data()", ptr(out[0]), ptr(out[1]),
           ptr(out[2]));
@@ -144,7 +126,7 @@ public:
       os << fmt::format(
           "    conv2dStatsForward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
           "{});\n",
-          conv(in[0].shape, in[1].shape, out[0].shape, c), ptr(in[0]),
+          convShape(in[0].shape, in[1].shape, out[0].shape, c), ptr(in[0]),
           ptr(in[1]), floatLit(c.reals.at("eps")),
           floatLit(c.reals.at("momentum")), ptr(out[0]), ptr(out[1]),
           ptr(out[2]), ptr(in[4]), ptr(in[5]));
@@ -152,39 +134,39 @@ public:
       os << fmt::format(
           "    bnReluConv2dStatsForward<float>({}, {}, {}, {}, {}, {}, {}, {}, "
           "{}, {}, {}, {}, {}, {});\n",
-          conv(in[0].shape, in[5].shape, out[0].shape, c), ptr(in[0]),
+          convShape(in[0].shape, in[5].shape, out[0].shape, c), ptr(in[0]),
           ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
           floatLit(c.reals.at("eps")), floatLit(c.reals.at("momentum")),
           ptr(out[0]), ptr(out[1]), ptr(out[2]), ptr(in[8]), ptr(in[9]));
     } else if (k == "bn_relu_conv2d") {
       os << fmt::format(
           "    bnReluConv2dForward<float>({}, {}, {}, {}, {}, {}, {}, {});\n",
-          conv(in[0].shape, in[5].shape, out[0].shape, c), ptr(in[0]),
+          convShape(in[0].shape, in[5].shape, out[0].shape, c), ptr(in[0]),
           ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
           ptr(out[0]));
     } else if (k == "bn_relu_conv2d_backward_weight") {
       os << fmt::format(
           "    bnReluConv2dBackwardWeight<float>({}, {}, {}, {}, {}, {}, {}, "
           "{});\n",
-          conv(in[0].shape, out[0].shape, in[5].shape, c), ptr(in[0]),
+          convShape(in[0].shape, out[0].shape, in[5].shape, c), ptr(in[0]),
           ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
           ptr(out[0]));
     } else if (k == "bn_add_relu") {
       os << fmt::format(
           "    bnAddReluForward<float>({}, {}, {}, {}, {}, {}, {}, {});\n",
-          act(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(in[3]),
+          actShape(in[0].shape), ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(in[3]),
           ptr(in[4]), ptr(in[5]), ptr(out[0]));
     } else if (k == "bn_relu_apply_backward") {
       os << fmt::format(
           "    bnReluApplyBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
           "{});\n",
-          act(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]), ptr(in[3]),
+          actShape(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]), ptr(in[3]),
           ptr(in[4]), ptr(in[5]), ptr(out[0]), ptr(out[1]), ptr(out[2]));
     } else if (k == "bn_add_relu_backward") {
       os << fmt::format(
           "    bnAddReluBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "
           "{}, {});\n",
-          act(in[2].shape), ptr(in[2]), ptr(in[1]), ptr(in[0]), ptr(in[3]),
+          actShape(in[2].shape), ptr(in[2]), ptr(in[1]), ptr(in[0]), ptr(in[3]),
           ptr(in[4]), ptr(in[5]), ptr(out[0]), ptr(out[1]), ptr(out[2]),
           ptr(out[3]));
     } else if (k == "relu_forward") {
@@ -235,10 +217,10 @@ public:
             ptr(in[1]), ptr(in[0]), ptr(out[0]));
     } else if (k == "global_avg_pool_forward") {
       os << fmt::format("    globalAvgPoolForward<float>({}, {}, {});\n",
-                        act(in[0].shape), ptr(in[0]), ptr(out[0]));
+                        actShape(in[0].shape), ptr(in[0]), ptr(out[0]));
     } else if (k == "global_avg_pool_backward") {
       os << fmt::format("    globalAvgPoolBackward<float>({}, {}, {});\n",
-                        act(out[0].shape), ptr(in[0]), ptr(out[0]));
+                        actShape(out[0].shape), ptr(in[0]), ptr(out[0]));
     } else if (k == "linear_forward") {
       os << fmt::format("    linearForward<float>(LinearShape{{{}, {}, {}}}, {}, "
                         "{}, {}, {});\n",
@@ -348,15 +330,7 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
                       t.name, kind, t.init, shapeList(t.shape), member(t.name));
   }
   os << "  }\n\n"
-     << "  std::string name() const override { return \"" << spec.model
-     << "\"; }\n"
-     << "  int64_t batch() const override { return " << img[0] << "; }\n"
-     << "  int64_t channels() const override { return " << img[1] << "; }\n"
-     << "  int64_t height() const override { return " << img[2] << "; }\n"
-     << "  int64_t width() const override { return " << img[3] << "; }\n"
-     << "  int64_t classes() const override { return " << classes << "; }\n"
-     << "  int64_t arenaBytes() const override { return " << train.arenaBytes
-     << "; }\n"
+     << shapeAccessors(spec.model, img, classes, train.arenaBytes)
      << "  // Callers may write through tensors(): cached folds go stale.\n"
      << "  std::vector<NamedTensor> &tensors() override {\n    "
      << FoldCache::invalidate() << "\n    return tensors_;\n  }\n"

@@ -56,23 +56,6 @@ char roleAt(const char *roles, size_t i) {
   return i < n ? roles[i] : 'a';
 }
 
-std::string actShape(const std::vector<int64_t> &s) {
-  int64_t h = s.size() > 2 ? s[2] : 1, w = s.size() > 3 ? s[3] : 1;
-  return fmt::format("ActShape{{{}, {}, {}, {}}}", s[0], s[1], h, w);
-}
-
-// ConvShape fields in declaration order (runtime/kernels/Shapes.h).
-std::string convShape(const std::vector<int64_t> &in,
-                      const std::vector<int64_t> &weight,
-                      const std::vector<int64_t> &out, const KernelCall &c) {
-  return fmt::format(
-      "ConvShape{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-      "{}}}",
-      in[0], in[1], in[2], in[3], weight[0], weight[2], weight[3],
-      c.ints.at("stride_h"), c.ints.at("stride_w"), c.ints.at("pad_h"),
-      c.ints.at("pad_w"), c.ints.at("dilation_h"), c.ints.at("dilation_w"),
-      c.ints.at("groups"), out[2], out[3]);
-}
 
 const std::string &bnOwner(const KernelCall &c) { return c.names.at("bn"); }
 

@@ -187,15 +187,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
                         t.name, kindName(t.kind), t.init, shapeList(t.shape),
                         L.tensor.at(t.name) / 4);
   os << "  }\n  ~GeneratedModel() override { release(); }\n\n"
-     << "  std::string name() const override { return \"" << spec.model
-     << "\"; }\n"
-     << "  int64_t batch() const override { return " << img[0] << "; }\n"
-     << "  int64_t channels() const override { return " << img[1] << "; }\n"
-     << "  int64_t height() const override { return " << img[2] << "; }\n"
-     << "  int64_t width() const override { return " << img[3] << "; }\n"
-     << "  int64_t classes() const override { return " << classes << "; }\n"
-     << "  int64_t arenaBytes() const override { return " << train.arenaBytes
-     << "; }\n"
+     << shapeAccessors(spec.model, img, classes, train.arenaBytes)
      << "  std::vector<NamedTensor> &tensors() override { return tensors_; }\n"
      << fmt::format("  StepHyper defaultHyper() const override {{ return "
                     "{{{}, {}, {}}}; }}\n\n",

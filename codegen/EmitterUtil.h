@@ -7,6 +7,7 @@
 #ifndef CARDINAL_CODEGEN_EMITTERUTIL_H
 #define CARDINAL_CODEGEN_EMITTERUTIL_H
 
+#include "codegen/KernelPlan.h"
 #include "passes/ParamMap.h"
 
 #include <fmt/format.h>
@@ -35,6 +36,43 @@ inline std::string shapeList(const std::vector<int64_t> &s) {
   for (size_t i = 0; i < s.size(); ++i)
     out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "}";
+}
+
+/// An ActShape literal (runtime/kernels/Shapes.h); rank-2 [N, C] gets h = w = 1.
+inline std::string actShape(const std::vector<int64_t> &s) {
+  int64_t h = s.size() > 2 ? s[2] : 1, w = s.size() > 3 ? s[3] : 1;
+  return fmt::format("ActShape{{{}, {}, {}, {}}}", s[0], s[1], h, w);
+}
+
+/// A ConvShape literal, fields in declaration order (runtime/kernels/Shapes.h),
+/// from the input, weight and output shapes and the call's conv attributes.
+inline std::string convShape(const std::vector<int64_t> &in,
+                             const std::vector<int64_t> &weight,
+                             const std::vector<int64_t> &out,
+                             const KernelCall &c) {
+  return fmt::format(
+      "ConvShape{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+      "{}}}",
+      in[0], in[1], in[2], in[3], weight[0], weight[2], weight[3],
+      c.ints.at("stride_h"), c.ints.at("stride_w"), c.ints.at("pad_h"),
+      c.ints.at("pad_w"), c.ints.at("dilation_h"), c.ints.at("dilation_w"),
+      c.ints.at("groups"), out[2], out[3]);
+}
+
+/// The model's accessors both emitters print: name, batch, one sample's
+/// C/H/W, classes and the step's arena bytes.
+inline std::string shapeAccessors(const std::string &model,
+                                  const std::vector<int64_t> &image,
+                                  int64_t classes, int64_t arenaBytes) {
+  return fmt::format(
+      "  std::string name() const override {{ return \"{}\"; }}\n"
+      "  int64_t batch() const override {{ return {}; }}\n"
+      "  int64_t channels() const override {{ return {}; }}\n"
+      "  int64_t height() const override {{ return {}; }}\n"
+      "  int64_t width() const override {{ return {}; }}\n"
+      "  int64_t classes() const override {{ return {}; }}\n"
+      "  int64_t arenaBytes() const override {{ return {}; }}\n",
+      model, image[0], image[1], image[2], image[3], classes, arenaBytes);
 }
 
 /// The map as one C string literal, a line per target (see
