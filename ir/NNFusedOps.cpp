@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNFusedOps.h"
 #include "ir/ShapeRules.h"
+#include "ir/BnAttributes.h"
 #include "ir/ValueShapes.h"
 
 #include "mlir/IR/Builders.h"
@@ -82,10 +83,8 @@ LogicalResult BnTrainReluOp::verify() {
   if (failed(verifyBn(*this, getInput(), getScale(),
                       getEps().convertToDouble())))
     return failure();
-  double m = getMomentum().convertToDouble();
-  if (!(m >= 0 && m <= 1))
-    return emitOpError() << "attribute 'momentum' must be in [0, 1], got " << m;
-  return success();
+  return verifyBnAttributes(*this, getEps().convertToDouble(),
+                            getMomentum().convertToDouble());
 }
 
 LogicalResult BnReluGradOp::verify() {
@@ -161,13 +160,8 @@ LogicalResult Conv2dStatsOp::verify() {
   if (failed(expectType(*this, getResult(), "result", *shape, elem)) ||
       failed(verifyStats(*this, getResult(), getScale())))
     return failure();
-  if (!(getEps().convertToDouble() > 0))
-    return emitOpError() << "attribute 'eps' must be > 0, got "
-                         << getEps().convertToDouble();
-  double m = getMomentum().convertToDouble();
-  if (!(m >= 0 && m <= 1))
-    return emitOpError() << "attribute 'momentum' must be in [0, 1], got " << m;
-  return success();
+  return verifyBnAttributes(*this, getEps().convertToDouble(),
+                            getMomentum().convertToDouble());
 }
 
 LogicalResult BnReluConv2dOp::verify() {
@@ -199,13 +193,8 @@ LogicalResult BnReluConv2dStatsOp::verify() {
                         getInput().getType().getElementType())) ||
       failed(verifyStats(*this, getResult(), getScale())))
     return failure();
-  if (!(getEps().convertToDouble() > 0))
-    return emitOpError() << "attribute 'eps' must be > 0, got "
-                         << getEps().convertToDouble();
-  double m = getMomentum().convertToDouble();
-  if (!(m >= 0 && m <= 1))
-    return emitOpError() << "attribute 'momentum' must be in [0, 1], got " << m;
-  return success();
+  return verifyBnAttributes(*this, getEps().convertToDouble(),
+                            getMomentum().convertToDouble());
 }
 
 LogicalResult BnAddReluOp::verify() {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "ir/ShapeRules.h"
+#include "ir/BnAttributes.h"
 #include "ir/ValueShapes.h"
 
 #include "mlir/IR/Builders.h"
@@ -164,13 +165,8 @@ LogicalResult BatchNormOp::verify() {
   if (failed(checkSameElementType(*this, getInput(), "input", getScale(),
                                   "scale")))
     return failure();
-  if (!(getEps().convertToDouble() > 0))
-    return emitOpError() << "attribute 'eps' must be > 0, got "
-                         << getEps().convertToDouble();
-  double m = getMomentum().convertToDouble();
-  if (!(m >= 0 && m <= 1))
-    return emitOpError() << "attribute 'momentum' must be in [0, 1], got " << m;
-  return success();
+  return verifyBnAttributes(*this, getEps().convertToDouble(),
+                            getMomentum().convertToDouble());
 }
 
 //===----------------------------------------------------------------------===//
