@@ -134,6 +134,47 @@ template <typename T> struct Backward {
         get(op.getInvstd()).t, get(op.getScale()).t));
   }
 
+  /// nn.conv2d_grad_input_bn_sums: dy = conv2d_grad_input(dz, w), and the
+  /// BN's (dscale, dshift) of relu_grad(dy, relu(BN(x))): the reductions of
+  /// nn.bn_relu_apply_grad, computed as it computes them.
+  static FailureOr<std::vector<Val<T>>>
+  evalConvGradInputBnSums(nn::Conv2dGradInputBnSumsOp op, Get get) {
+    auto a = convAttrsOf(op.getStrides(), op.getPadding(), op.getDilation(),
+                         static_cast<int64_t>(op.getGroups()));
+    HostTensor<T> dy =
+        kernels::conv2dGradInput(get(op.getGradOutput()).t,
+                                 get(op.getWeight()).t, a,
+                                 shapeOf(op.getResult()));
+    HostTensor<T> y = bnReluOf(get, op.getInput(), op.getMean(),
+                               op.getInvstd(), op.getScale(), op.getShift());
+    HostTensor<T> masked = kernels::reluGrad(dy, y);
+    auto g = kernels::batchNormGradWithStats(
+        masked, get(op.getInput()).t, get(op.getMean()).t,
+        get(op.getInvstd()).t, get(op.getScale()).t);
+    const uint64_t d = degree::kInfiniteDegree;
+    std::vector<Val<T>> rs;
+    rs.push_back(plain(std::move(dy),
+                       degree::product(get(op.getGradOutput()).degree,
+                                       get(op.getWeight()).degree)));
+    rs.push_back(plain(std::move(g.scale), d));
+    rs.push_back(plain(std::move(g.shift), d));
+    return rs;
+  }
+
+  /// nn.bn_relu_apply_grad_input: nn.bn_relu_apply_grad's dx from the given
+  /// reductions.
+  static FailureOr<Val<T>>
+  evalBnReluApplyGradInput(nn::BnReluApplyGradInputOp op, Get get) {
+    HostTensor<T> y = bnReluOf(get, op.getInput(), op.getMean(),
+                               op.getInvstd(), op.getScale(), op.getShift());
+    HostTensor<T> masked = kernels::reluGrad(get(op.getGradOutput()).t, y);
+    return plain(kernels::batchNormGradInputWithSums(
+                     masked, get(op.getInput()).t, get(op.getMean()).t,
+                     get(op.getInvstd()).t, get(op.getScale()).t,
+                     get(op.getGradScale()).t, get(op.getGradShift()).t),
+                 degree::kInfiniteDegree);
+  }
+
   /// nn.bn_add_relu_grad: dresidual = relu_grad(dy, y), then BN's grads.
   static FailureOr<std::vector<Val<T>>>
   evalBnAddReluGrad(nn::BnAddReluGradOp op, Get get) {
@@ -217,7 +258,8 @@ bool isBackwardOp(Operation *op) {
   return isa<nn::Conv2dGradInputOp, nn::Conv2dGradWeightOp, nn::BiasGradOp,
              nn::BatchNormGradOp, nn::BnReluGradOp, nn::ReluGradOp,
              nn::BnReluApplyGradOp, nn::BnAddReluGradOp,
-             nn::BnReluConv2dGradWeightOp,
+             nn::BnReluConv2dGradWeightOp, nn::Conv2dGradInputBnSumsOp,
+             nn::BnReluApplyGradInputOp,
              nn::SliceGradOp, nn::MaxPool2dGradOp, nn::GlobalAvgPoolGradOp,
              nn::LinearGradInputOp, nn::LinearGradWeightOp,
              nn::SoftmaxCrossEntropyGradOp>(op);
@@ -236,6 +278,8 @@ evalBackwardOp(Operation *op,
     return B::evalBnReluApplyGrad(g, get);
   if (auto g = dyn_cast<nn::BnAddReluGradOp>(op))
     return B::evalBnAddReluGrad(g, get);
+  if (auto g = dyn_cast<nn::Conv2dGradInputBnSumsOp>(op))
+    return B::evalConvGradInputBnSums(g, get);
   FailureOr<Val<T>> r =
       llvm::TypeSwitch<Operation *, FailureOr<Val<T>>>(op)
           .template Case<nn::Conv2dGradInputOp>(
@@ -244,6 +288,8 @@ evalBackwardOp(Operation *op,
               [&](auto o) { return B::evalConvGradWeight(o, get); })
           .template Case<nn::BnReluConv2dGradWeightOp>(
               [&](auto o) { return B::evalBnReluConvGradWeight(o, get); })
+          .template Case<nn::BnReluApplyGradInputOp>(
+              [&](auto o) { return B::evalBnReluApplyGradInput(o, get); })
           .template Case<nn::BiasGradOp>(
               [&](auto o) { return B::evalBiasGrad(o, get); })
           .template Case<nn::ReluGradOp>(

@@ -58,6 +58,32 @@ HostTensor<T> batchNormWithStats(const HostTensor<T> &x,
   return y;
 }
 
+/// BN's input gradient given the statistics and its two reductions
+/// (sumDyXhat = Σdy·x̂, sumDy = Σdy per channel):
+/// dx = scale·invstd·(dy − Σdy/M − x̂·Σdy·x̂/M).
+template <typename T>
+HostTensor<T> batchNormGradInputWithSums(
+    const HostTensor<T> &dy, const HostTensor<T> &x, const HostTensor<T> &mean,
+    const HostTensor<T> &invstd, const HostTensor<T> &scale,
+    const HostTensor<T> &sumDyXhat, const HostTensor<T> &sumDy) {
+  AxisSplit s = channelSplit(x.shape);
+  const int64_t M = s.outer * s.inner;
+  HostTensor<T> dx(x.shape);
+  for (int64_t c = 0; c < s.extent; ++c) {
+    const T mu = mean.data[c], is = invstd.data[c];
+    const T meanDy = sumDy.data[c] / static_cast<T>(M),
+            meanDyXhat = sumDyXhat.data[c] / static_cast<T>(M);
+    const T k = scale.data[c] * is;
+    for (int64_t n = 0; n < s.outer; ++n)
+      for (int64_t j = 0; j < s.inner; ++j) {
+        const int64_t at = (n * s.extent + c) * s.inner + j;
+        T xhat = (x.data[at] - mu) * is;
+        dx.data[at] = k * (dy.data[at] - meanDy - xhat * meanDyXhat);
+      }
+  }
+  return dx;
+}
+
 /// batchNormGrad with the statistics given instead of recomputed.
 template <typename T>
 BatchNormGrads<T> batchNormGradWithStats(const HostTensor<T> &dy,
@@ -66,7 +92,6 @@ BatchNormGrads<T> batchNormGradWithStats(const HostTensor<T> &dy,
                                          const HostTensor<T> &invstd,
                                          const HostTensor<T> &scale) {
   AxisSplit s = channelSplit(x.shape);
-  const int64_t M = s.outer * s.inner;
   BatchNormGrads<T> g{HostTensor<T>(x.shape), HostTensor<T>({s.extent}),
                       HostTensor<T>({s.extent})};
   for (int64_t c = 0; c < s.extent; ++c) {
@@ -82,16 +107,9 @@ BatchNormGrads<T> batchNormGradWithStats(const HostTensor<T> &dy,
       }
     g.scale.data[c] = sumDyXhat;
     g.shift.data[c] = sumDy;
-    const T meanDy = sumDy / static_cast<T>(M),
-            meanDyXhat = sumDyXhat / static_cast<T>(M);
-    const T k = scale.data[c] * is;
-    for (int64_t n = 0; n < s.outer; ++n)
-      for (int64_t j = 0; j < s.inner; ++j) {
-        T xhat = (x.data[at(n, j)] - mu) * is;
-        g.input.data[at(n, j)] =
-            k * (dy.data[at(n, j)] - meanDy - xhat * meanDyXhat);
-      }
   }
+  g.input = batchNormGradInputWithSums(dy, x, mean, invstd, scale, g.scale,
+                                       g.shift);
   return g;
 }
 

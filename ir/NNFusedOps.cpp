@@ -234,5 +234,32 @@ LogicalResult BnAddReluGradOp::verify() {
   return verifyStats(*this, getInput(), getScale());
 }
 
+LogicalResult Conv2dGradInputBnSumsOp::verify() {
+  if (failed(requireStatic(*this, {{getGradOutput(), "grad_output"},
+                                   {getWeight(), "weight"},
+                                   {getInput(), "input"},
+                                   {getScale(), "scale"}})) ||
+      failed(verifyStats(*this, getInput(), getScale())))
+    return failure();
+  Type elem = getInput().getType().getElementType();
+  if (getWeight().getType().getElementType() != elem)
+    return emitOpError() << "element type of 'weight' differs from 'input' ("
+                         << elem << ")";
+  // `input` is the transposed conv's result: the conv rule on (input,
+  // weight) must give grad_output's shape.
+  auto shape = convShapeOf(*this, getInput(), getWeight(), getStrides(),
+                           getPadding(), getDilation(), getGroups());
+  if (failed(shape))
+    return failure();
+  return expectType(*this, getGradOutput(), "grad_output", *shape, elem);
+}
+
+LogicalResult BnReluApplyGradInputOp::verify() {
+  if (failed(requireStatic(*this, {{getInput(), "input"},
+                                   {getScale(), "scale"}})))
+    return failure();
+  return verifyStats(*this, getInput(), getScale());
+}
+
 #define GET_OP_CLASSES
 #include "ir/NNFusedOps.cpp.inc"

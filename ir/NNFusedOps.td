@@ -277,4 +277,72 @@ def NN_BnAddReluGradOp : NN_Op<"bn_add_relu_grad", [Pure,
   let hasVerifier = 1;
 }
 
+// The BN-grad reductions fused into the conv-grad that produces their dy
+// (a BN + ReLU whose only reader was one conv, so its output gradient is
+// exactly that conv's grad_input): nn.relu_grad -> nn.batch_norm_grad of a
+// prologue BN becomes the pair below instead of one nn.bn_relu_apply_grad,
+// and the reductions pass over dy and x is taken while each chunk of dy is
+// still in cache from the transposed conv that wrote it.
+
+def NN_Conv2dGradInputBnSumsOp : NN_Op<"conv2d_grad_input_bn_sums", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    AllTypesMatch<["mean", "invstd", "scale", "shift", "grad_scale",
+                   "grad_shift"]>]> {
+  let summary = "conv2d_grad_input with the BN+ReLU backward's reductions";
+  let description = [{
+    `result` = conv2d_grad_input(grad_output, weight) (dy of a
+    relu(batch_norm {training}(x)) that the conv read); with
+    dz = dy·[(x - mean)·invstd·scale + shift > 0] (the ReLU mask recomputed
+    from the BN input `input` and its batch statistics, as
+    nn.bn_relu_apply_grad does), `grad_shift` = Σdz and `grad_scale` =
+    Σdz·(x - mean)·invstd per channel (over N, H, W): the BN's parameter
+    gradients, and the two sums its input gradient needs
+    (nn.bn_relu_apply_grad_input). The kernel runs the transposed conv on
+    chunks of images and accumulates a chunk's sums right after, while it
+    is in cache, in a fixed order (deterministic). The sums are local: with
+    synchronized BN they are not all-reduced here.
+  }];
+  let arguments = (ins NN_FusedTensor:$grad_output, NN_FusedTensor:$weight,
+                       NN_FusedTensor:$input, NN_FusedTensor:$mean,
+                       NN_FusedTensor:$invstd, NN_FusedTensor:$scale,
+                       NN_FusedTensor:$shift,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FusedTensor:$result, NN_FusedTensor:$grad_scale,
+                      NN_FusedTensor:$grad_shift);
+  let assemblyFormat = [{
+    $grad_output `,` $weight `bn` `(` $input `,` $mean `,` $invstd `,` $scale
+    `,` $shift `)` `stride` $strides `pad` $padding `dilation` $dilation
+    `groups` $groups attr-dict `:` type($grad_output) `,` type($weight) `,`
+    type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BnReluApplyGradInputOp : NN_Op<"bn_relu_apply_grad_input", [Pure,
+    AllTypesMatch<["grad_output", "input", "grad_input"]>,
+    AllTypesMatch<["mean", "invstd", "scale", "shift", "grad_scale",
+                   "grad_shift"]>]> {
+  let summary = "dx of relu(batch_norm {training}(x)) given its reductions";
+  let description = [{
+    nn.bn_relu_apply_grad's dx with its two reductions given (`grad_scale`
+    = Σdz·x̂, `grad_shift` = Σdz, from nn.conv2d_grad_input_bn_sums): one
+    pass over dy and x, dx = scale·invstd·(dz - Σdz/M - x̂·Σdz·x̂/M), M =
+    N·H·W. With synchronized BN the kernel all-reduces the sums across
+    replicas as nn.bn_relu_apply_grad does (it recomputes the local sums in
+    double for that, so the synchronized step is unchanged).
+  }];
+  let arguments = (ins NN_FusedTensor:$grad_output, NN_FusedTensor:$input,
+                       NN_FusedTensor:$mean, NN_FusedTensor:$invstd,
+                       NN_FusedTensor:$scale, NN_FusedTensor:$shift,
+                       NN_FusedTensor:$grad_scale, NN_FusedTensor:$grad_shift);
+  let results = (outs NN_FusedTensor:$grad_input);
+  let assemblyFormat = [{
+    $grad_output `,` $input `bn` `(` $mean `,` $invstd `,` $scale `,` $shift
+    `)` `sums` `(` $grad_scale `,` $grad_shift `)` attr-dict `:`
+    type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // CARDINAL_NN_FUSED_OPS

@@ -19,6 +19,13 @@
 //      nn.bn_relu_conv2d_grad_weight %c bn(...), %dy           (each grad_w)
 //      nn.bn_relu_apply_grad %dy, %c bn(...)                   (dReLU + dBN)
 //    %r is no longer computed: every reader recomputes it from %c.
+//    Then, where the gradient of %r is one conv's backward-data and nothing
+//    else (%dy = nn.conv2d_grad_input %dz, %w2 with the apply_grad its only
+//    reader; not a sum of several contributions, as autodiff accumulates
+//    them with nn.add), the BN backward's reductions move into that conv:
+//      %dy, %ds, %dt = nn.conv2d_grad_input_bn_sums %dz, %w2 bn(%c, ...)
+//      %dx = nn.bn_relu_apply_grad_input %dy, %c bn(...) sums(%ds, %dt)
+//    (dx only, one pass; %ds/%dt are the BN's dscale/dshift).
 //
 // 2. Block output (conv -> BN -> add(residual) -> relu):
 //      %c = nn.conv2d ...; %n = nn.batch_norm %c; %a = nn.add %n, %res;
@@ -86,6 +93,41 @@ struct FuseConvBnReluPass
           (!convLevel ||
            (failed(fusePrologue(bn)) && failed(fuseBlockOutput(bn)))))
         fuseBnRelu(bn);
+    if (!convLevel || !gradSums)
+      return;
+    SmallVector<nn::BnReluApplyGradOp> applyGrads;
+    getOperation().walk(
+        [&](nn::BnReluApplyGradOp g) { applyGrads.push_back(g); });
+    for (nn::BnReluApplyGradOp g : applyGrads)
+      (void)fuseGradSums(g);
+  }
+
+  /// nn.conv2d_grad_input -> nn.bn_relu_apply_grad, when the conv's result
+  /// has no other reader, -> nn.conv2d_grad_input_bn_sums (dy and the two
+  /// reductions) + nn.bn_relu_apply_grad_input (dx). Both are created at the
+  /// apply_grad: its operands and the conv grad's dominate it.
+  static LogicalResult fuseGradSums(nn::BnReluApplyGradOp g) {
+    Value dy = g.getGradOutput();
+    auto gi = dy.getDefiningOp<nn::Conv2dGradInputOp>();
+    if (!gi || !dy.hasOneUse())
+      return failure(); // a sum of contributions, or dy read elsewhere
+    OpBuilder b(g);
+    Type st = g.getScale().getType();
+    auto sums = b.create<nn::Conv2dGradInputBnSumsOp>(
+        gi.getLoc(), TypeRange{dy.getType(), st, st}, gi.getGradOutput(),
+        gi.getWeight(), g.getInput(), g.getMean(), g.getInvstd(), g.getScale(),
+        g.getShift(), gi.getStridesAttr(), gi.getPaddingAttr(),
+        gi.getDilationAttr(), gi.getGroupsAttr());
+    auto dx = b.create<nn::BnReluApplyGradInputOp>(
+        g.getLoc(), g.getGradInput().getType(), sums.getResult(), g.getInput(),
+        g.getMean(), g.getInvstd(), g.getScale(), g.getShift(),
+        sums.getGradScale(), sums.getGradShift());
+    g.getGradInput().replaceAllUsesWith(dx.getGradInput());
+    g.getGradScale().replaceAllUsesWith(sums.getGradScale());
+    g.getGradShift().replaceAllUsesWith(sums.getGradShift());
+    g->erase();
+    gi->erase();
+    return success();
   }
 
   /// The conv whose result `bn` reads (a bias-free nn.conv2d, or an

@@ -26,7 +26,11 @@ def FuseConvBnRelu : Pass<"nn-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
        conv nn.bn_relu_conv2d (BN-apply + ReLU in its prologue), the
        weight gradients of those convs nn.bn_relu_conv2d_grad_weight and
        relu_grad -> batch_norm_grad nn.bn_relu_apply_grad: the normalized
-       activation is never stored, every reader recomputes it.
+       activation is never stored, every reader recomputes it. Where the
+       relu's gradient is one nn.conv2d_grad_input read by nothing else,
+       that conv takes the BN backward's reductions
+       (nn.conv2d_grad_input_bn_sums) and nn.bn_relu_apply_grad_input
+       makes only the dx pass.
      - conv -> BN -> add(residual) -> relu: nn.conv2d_stats +
        nn.bn_add_relu, with nn.bn_add_relu_grad in the backward.
      - otherwise BN -> relu: nn.bn_train_relu, and relu_grad ->
@@ -41,11 +45,18 @@ def FuseConvBnRelu : Pass<"nn-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
     With conv-level=false only the last rule applies (BN-apply + ReLU and
     dReLU + dBN as separate passes): for a backend that has kernels for
     those but not for the conv-level fused ops (the CUDA target today).
+    With grad-sums=false the conv-level rules apply but the BN backward's
+    reductions stay in nn.bn_relu_apply_grad (for a backend without the
+    nn.conv2d_grad_input_bn_sums kernel).
   }];
   let options = [
     Option<"convLevel", "conv-level", "bool", /*default=*/"true",
            "fuse into the convs (statistics epilogue, BN+ReLU prologue, "
-           "BN+add+ReLU); false: BN+ReLU and its backward only">
+           "BN+add+ReLU); false: BN+ReLU and its backward only">,
+    Option<"gradSums", "grad-sums", "bool", /*default=*/"true",
+           "with conv-level: take the BN backward's reductions in the conv "
+           "backward-data that produces their dy "
+           "(nn.conv2d_grad_input_bn_sums)">
   ];
 }
 

@@ -12,6 +12,9 @@
 //  - bnReluApplyBackward: BN+ReLU's gradient with the ReLU mask recomputed
 //    from x and the statistics (nn.bn_relu_apply_grad): the forward never
 //    stored relu(BN(x)).
+//  - bnReluApplyBackwardInput: its dx alone, the two reductions given
+//    (nn.bn_relu_apply_grad_input; conv2dBackwardDataBnSums took them while
+//    writing dy).
 // detail::BnCoeffs is the one definition of the normalized value, shared by
 // the forward prologue (BnPrologueConv) and the backward mask, so the mask
 // is exactly the forward's ReLU decision. With a synchronized-BN reducer
@@ -21,6 +24,7 @@
 #ifndef CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
 #define CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
 
+#include "runtime/kernels/ChannelLoops.h"
 #include "runtime/kernels/Shapes.h"
 
 #include <cstddef>
@@ -40,6 +44,16 @@ template <typename T> struct BnCoeffs {
   T operator()(T x) const { return (x - mean) * a + b; }
 };
 
+/// The ReLU decision of relu(k(x)), for ChannelLoops' backward loops.
+template <typename T> ReluMask<T> reluMask(const BnCoeffs<T> &k) {
+  ReluMask<T> m;
+  m.kind = ReluMask<T>::Recompute;
+  m.mean = k.mean;
+  m.a = k.a;
+  m.b = k.b;
+  return m;
+}
+
 /// relu(BN(x)) of one image ([c, hw] at `x`) into `out`: the prologue of
 /// the convs that read a BN + ReLU (BnPrologueConv, ConvStats).
 template <typename T>
@@ -48,13 +62,8 @@ void normalizeReluImage(int64_t c, int64_t hw, const T *x, const T *mean,
                         T *out) {
   for (int64_t j = 0; j < c; ++j) {
     const BnCoeffs<T> k(mean, invstd, scale, shift, j);
-    const T *row = x + j * hw;
-    T *o = out + j * hw;
-#pragma omp simd
-    for (int64_t i = 0; i < hw; ++i) {
-      const T v = k(row[i]);
-      o[i] = v > T(0) ? v : T(0);
-    }
+    channelAffine(ChannelRows{1, hw, hw}, x + j * hw, k.mean, k.a, k.b,
+                  static_cast<const T *>(nullptr), true, out + j * hw);
   }
 }
 
@@ -78,14 +87,23 @@ void normalizeReluImages(int64_t n0, int64_t count, int64_t c, int64_t hw,
   for (int64_t n = 0; n < count; ++n)
     for (int64_t j = 0; j < c; ++j) {
       const BnCoeffs<T> k(mean, invstd, scale, shift, j);
-      const T *row = x + ((n0 + n) * c + j) * hw;
-      T *o = out + (n * c + j) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i) {
-        const T v = k(row[i]);
-        o[i] = v > T(0) ? v : T(0);
-      }
+      channelAffine(ChannelRows{1, hw, hw}, x + ((n0 + n) * c + j) * hw,
+                    k.mean, k.a, k.b, static_cast<const T *>(nullptr), true,
+                    out + (n * c + j) * hw);
     }
+}
+
+/// Σdz and Σdz·(x - m) over one channel row of `hw` elements, added to
+/// sumDy and sumDyXmu (double), with dz = dy·[k(x) > 0]: the reductions of
+/// the BN+ReLU backward with the mask recomputed from x. One definition for
+/// bnReluApplyBackward and conv2dBackwardDataBnSums, so both sum in the same
+/// order (per image row, rows in image order).
+template <typename T>
+inline void maskedRowSums(int64_t hw, const T *x, const T *dy,
+                          const BnCoeffs<T> &k, double m, double &sumDy,
+                          double &sumDyXmu) {
+  channelGradSums(ChannelRows{1, hw, hw}, x, dy, reluMask(k), m, sumDy,
+                  sumDyXmu, static_cast<T *>(nullptr));
 }
 
 /// A grow-only per-thread buffer for one normalized image (the conv kernels
@@ -113,6 +131,17 @@ template <typename T>
 void bnReluApplyBackward(const ActShape &s, const T *x, const T *dy,
                          const T *mean, const T *invstd, const T *scale,
                          const T *shift, T *dx, T *dscale, T *dshift);
+
+/// dx of bnReluApplyBackward given its reductions: dscale = Σdz·x̂ and
+/// dshift = Σdz per channel (local to this replica). With a synchronized-BN
+/// reducer installed it recomputes the local sums in double and all-reduces
+/// them exactly as bnReluApplyBackward does (dscale/dshift are not
+/// written).
+template <typename T>
+void bnReluApplyBackwardInput(const ActShape &s, const T *x, const T *dy,
+                              const T *mean, const T *invstd, const T *scale,
+                              const T *shift, const T *dscale,
+                              const T *dshift, T *dx);
 
 } // namespace cardinal::rt
 

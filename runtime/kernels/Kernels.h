@@ -13,6 +13,7 @@
 #include "runtime/kernels/BnPrologueConv.h"
 #include "runtime/kernels/Concat.h"
 #include "runtime/kernels/Conv2d.h"
+#include "runtime/kernels/ConvGradBnSums.h"
 #include "runtime/kernels/ConvStats.h"
 #include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/FusedBn.h"

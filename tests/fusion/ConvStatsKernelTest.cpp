@@ -10,7 +10,10 @@
 //    BN -> ReLU -> conv -> batchNormForwardTrain's statistics;
 //  - bnReluApplyBackward vs bnReluBackward (mask recomputed vs stored);
 //  - bnAddReluForward / bnAddReluBackward vs BN -> add -> ReLU and
-//    reluBackward -> batchNormBackward.
+//    reluBackward -> batchNormBackward;
+//  - conv2dBackwardDataBnSums + bnReluApplyBackwardInput vs
+//    conv2dBackwardData + bnReluApplyBackward, on small shapes, on batches
+//    of several chunks, and with a synchronized-BN reducer.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Random.h"
@@ -170,6 +173,48 @@ template <typename T> void checkAll(double tol, double offset) {
   }
 }
 
+void identityReduce(double *, int64_t, void *) {} // one replica
+
+/// The backward of conv `q` reading relu(BN(x)): the fused pair against
+/// conv2dBackwardData + bnReluApplyBackward (dy, dx, dscale, dshift).
+template <typename T> void checkGradSums(const ConvShape &q, double tol) {
+  Random rng(5);
+  const ActShape a = q.input();
+  auto x = uniform<T>(rng, a.size(), -1, 1);
+  auto mean = uniform<T>(rng, a.c, -0.2, 0.2);
+  auto invstd = uniform<T>(rng, a.c, 0.8, 1.6);
+  auto scale = uniform<T>(rng, a.c, 0.5, 1.5);
+  auto shift = uniform<T>(rng, a.c, -0.3, 0.3);
+  auto w = uniform<T>(rng, q.weightSize(), -0.5, 0.5);
+  auto dz = uniform<T>(rng, q.outputSize(), -1, 1);
+  std::vector<T> dy(a.size()), dx(a.size()), ds(a.c), dt(a.c);
+  conv2dBackwardData(q, dz.data(), w.data(), dy.data());
+  bnReluApplyBackward(a, x.data(), dy.data(), mean.data(), invstd.data(),
+                      scale.data(), shift.data(), dx.data(), ds.data(),
+                      dt.data());
+  std::vector<T> fdy(a.size()), fdx(a.size()), fds(a.c), fdt(a.c);
+  conv2dBackwardDataBnSums(q, dz.data(), w.data(), x.data(), mean.data(),
+                           invstd.data(), scale.data(), shift.data(),
+                           fdy.data(), fds.data(), fdt.data());
+  bnReluApplyBackwardInput(a, x.data(), fdy.data(), mean.data(), invstd.data(),
+                           scale.data(), shift.data(), fds.data(), fdt.data(),
+                           fdx.data());
+  EXPECT_LE(relError(fdy, dy), tol);
+  EXPECT_LE(relError(fds, ds), tol);
+  EXPECT_LE(relError(fdt, dt), tol);
+  EXPECT_LE(relError(fdx, dx), tol);
+}
+
+std::vector<ConvShape> gradSumsShapes() {
+  return {
+      ConvShape::make(4, 8, 7, 7, 5, 1, 1),
+      ConvShape::make(3, 8, 9, 9, 8, 3, 3, 2, 1, 1, 4),
+      // Images of 64x64x64 (2 MiB in double, 1 MiB in float): two or four
+      // per ~4 MiB chunk, so the sums span several chunks (the last one
+      // partial).
+      ConvShape::make(9, 64, 64, 64, 8, 3, 3, 1, 1, 1, 8),
+  };
+}
 } // namespace
 
 TEST(ConvStatsKernels, MatchUnfusedDouble) { checkAll<double>(1e-12, 0.0); }
@@ -177,3 +222,19 @@ TEST(ConvStatsKernels, MatchUnfusedDoubleLargeMean) {
   checkAll<double>(1e-10, 100.0);
 }
 TEST(ConvStatsKernels, MatchUnfusedFloat) { checkAll<float>(1e-5, 0.0); }
+TEST(ConvStatsKernels, GradSumsMatchUnfused) {
+  for (const ConvShape &q : gradSumsShapes()) {
+    checkGradSums<double>(q, 1e-12);
+    checkGradSums<float>(q, 1e-5);
+  }
+}
+TEST(ConvStatsKernels, GradSumsSyncBnMatchesUnfused) {
+  // With a reducer installed the dx pass all-reduces sums it recomputes
+  // (bnReluApplyBackward's synchronized path).
+  setBatchNormReduce(identityReduce, nullptr);
+  for (const ConvShape &q : gradSumsShapes()) {
+    checkGradSums<double>(q, 1e-12);
+    checkGradSums<float>(q, 1e-5);
+  }
+  setBatchNormReduce(nullptr, nullptr);
+}

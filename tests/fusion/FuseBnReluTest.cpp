@@ -45,8 +45,10 @@ Counts count(mlir::ModuleOp m) {
     // Fused BNs: BN+ReLU alone, or at conv level (statistics epilogue).
     c.fwd += llvm::isa<nn::BnTrainReluOp, nn::Conv2dStatsOp,
                        nn::BnReluConv2dStatsOp>(op);
+    // (A BN whose reductions moved into its dy's conv counts once, by its
+    // nn.bn_relu_apply_grad_input.)
     c.bwd += llvm::isa<nn::BnReluGradOp, nn::BnReluApplyGradOp,
-                       nn::BnAddReluGradOp>(op);
+                       nn::BnAddReluGradOp, nn::BnReluApplyGradInputOp>(op);
     c.bns += llvm::isa<nn::BatchNormOp>(op);
     c.relus += llvm::isa<nn::ReluOp>(op);
     c.reluGrads += llvm::isa<nn::ReluGradOp>(op);

@@ -129,3 +129,59 @@ func.func @prologue_stats_bn(%x: tensor<2x8x4x4xf32>, %s: tensor<8xf32>, %t: ten
   %y, %m, %i = nn.bn_relu_conv2d_stats %x bn(%s, %s, %s, %s), %w bn(%t, %t, %t, %t) stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<4x8x1x1xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x4x4x4xf32>, tensor<3xf32>, tensor<3xf32>)
   return
 }
+
+// -----
+
+func.func @grad_input_sums_bn(%dz: tensor<2x4x4x4xf32>, %w: tensor<4x8x1x1xf32>, %x: tensor<2x8x4x4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{operand 'scale' has 4 channels but dim 1 of 'input' has 8}}
+  %dy, %ds, %dt = nn.conv2d_grad_input_bn_sums %dz, %w bn(%x, %s, %s, %s, %s) stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : tensor<2x4x4x4xf32>, tensor<4x8x1x1xf32>, tensor<2x8x4x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @grad_input_sums_grad_output(%dz: tensor<2x4x2x2xf32>, %w: tensor<4x8x1x1xf32>, %x: tensor<2x8x4x4xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{'grad_output' has type 'tensor<2x4x2x2xf32>' but the inferred type is 'tensor<2x4x4x4xf32>'}}
+  %dy, %ds, %dt = nn.conv2d_grad_input_bn_sums %dz, %w bn(%x, %s, %s, %s, %s) stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : tensor<2x4x2x2xf32>, tensor<4x8x1x1xf32>, tensor<2x8x4x4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @grad_input_sums_weight(%dz: tensor<2x4x4x4xf32>, %w: tensor<4x2x1x1xf32>, %x: tensor<2x8x4x4xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{input channels (dim 1 of 'input' = 8) must equal dim 1 of 'weight' (2) x groups (2) = 4}}
+  %dy, %ds, %dt = nn.conv2d_grad_input_bn_sums %dz, %w bn(%x, %s, %s, %s, %s) stride [1, 1] pad [0, 0] dilation [1, 1] groups 2 : tensor<2x4x4x4xf32>, tensor<4x2x1x1xf32>, tensor<2x8x4x4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @grad_input_sums_static(%dz: tensor<2x4x4x4xf32>, %w: tensor<4x8x1x1xf32>, %x: tensor<?x8x4x4xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{operand 'input' must have a static shape, got 'tensor<?x8x4x4xf32>'}}
+  %dy, %ds, %dt = nn.conv2d_grad_input_bn_sums %dz, %w bn(%x, %s, %s, %s, %s) stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : tensor<2x4x4x4xf32>, tensor<4x8x1x1xf32>, tensor<?x8x4x4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @grad_input_sums_result_type(%dz: tensor<2x4x4x4xf32>, %w: tensor<4x8x1x1xf32>, %x: tensor<2x8x4x4xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{all of {input, result} have same type}}
+  %dy, %ds, %dt = "nn.conv2d_grad_input_bn_sums"(%dz, %w, %x, %s, %s, %s, %s) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x4x4x4xf32>, tensor<4x8x1x1xf32>, tensor<2x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<2x8x2x2xf32>, tensor<8xf32>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+func.func @apply_grad_input_bn(%dy: tensor<2x8x4x4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{operand 'scale' has 4 channels but dim 1 of 'input' has 8}}
+  %dx = nn.bn_relu_apply_grad_input %dy, %dy bn(%s, %s, %s, %s) sums(%s, %s) : tensor<2x8x4x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @apply_grad_input_sums_type(%dy: tensor<2x8x4x4xf32>, %s: tensor<8xf32>, %t: tensor<4xf32>) {
+  // expected-error @+1 {{all of {mean, invstd, scale, shift, grad_scale, grad_shift} have same type}}
+  %dx = "nn.bn_relu_apply_grad_input"(%dy, %dy, %s, %s, %s, %s, %t, %s) : (tensor<2x8x4x4xf32>, tensor<2x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<4xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
+  return
+}

@@ -8,28 +8,46 @@
 // BNRELU: nn.bn_train_relu
 // BNRELU: nn.bn_relu_grad
 // BNRELU-NOT: nn.conv2d_stats
+// BNRELU-NOT: nn.conv2d_grad_input_bn_sums
 // BNRELU-LABEL: func.func @grouped()
+// grad-sums=false (a backend without the kernel): conv level, but the BN
+// backward's reductions stay in nn.bn_relu_apply_grad.
+// RUN: cardinal-opt %s -split-input-file --nn-autodiff --nn-fuse-conv-bn-relu=grad-sums=false | FileCheck %s --check-prefix=NOSUMS
+// NOSUMS-LABEL: func.func @prologue()
+// NOSUMS: nn.conv2d_stats
+// NOSUMS: nn.bn_relu_conv2d
+// NOSUMS: nn.conv2d_grad_input %
+// NOSUMS: nn.bn_relu_apply_grad %
+// NOSUMS-NOT: nn.conv2d_grad_input_bn_sums
+// NOSUMS-LABEL: func.func @grouped()
 
 // The conv-level training fusion on graphs from --nn-autodiff:
 // conv -> BN {training} -> relu -> conv. The first conv accumulates the
 // statistics (nn.conv2d_stats), the second reads relu(BN(x)) in its
 // prologue; the backward recomputes the activation from the first conv's
 // output (weight gradient, dReLU + dBN): no nn.relu, nn.batch_norm,
-// nn.relu_grad or nn.batch_norm_grad is left.
+// nn.relu_grad or nn.batch_norm_grad is left. The relu's gradient is the
+// second conv's backward-data alone, so the BN backward's reductions fuse
+// into it (nn.conv2d_grad_input_bn_sums, whose sums are the BN's dscale and
+// dshift) and nn.bn_relu_apply_grad_input makes the dx pass.
 // CHECK-LABEL: func.func @prologue()
 // CHECK: %[[Y:[^,]*]], %[[M:[^,]*]], %[[I:[^ ]*]] = nn.conv2d_stats %{{.*}}, %{{.*}} bn(%[[S:[^,]*]], %[[B:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 {eps = 1.000000e-03 : f64, momentum = 2.000000e-01 : f64}
 // CHECK: %[[Z:.*]] = nn.bn_relu_conv2d %[[Y]] bn(%[[M]], %[[I]], %[[S]], %[[B]]), %{{.*}} stride [1, 1] pad [1, 1] dilation [1, 1] groups 1
 // CHECK-NEXT: nn.global_avg_pool %[[Z]]
 // CHECK: nn.bn_relu_conv2d_grad_weight %[[Y]] bn(%[[M]], %[[I]], %[[S]], %[[B]]), %{{.*}} stride [1, 1] pad [1, 1]
-// CHECK: %[[DX:[^,]*]], %[[DS:[^,]*]], %[[DT:[^ ]*]] = nn.bn_relu_apply_grad %{{.*}}, %[[Y]] bn(%[[M]], %[[I]], %[[S]], %[[B]]) : tensor<2x4x5x5xf32>, tensor<4xf32>
+// CHECK: %[[DY:[^,]*]], %[[DS:[^,]*]], %[[DT:[^ ]*]] = nn.conv2d_grad_input_bn_sums %{{[^,]*}}, %{{[^ ]*}} bn(%[[Y]], %[[M]], %[[I]], %[[S]], %[[B]]) stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : tensor<2x6x5x5xf32>, tensor<6x4x3x3xf32>, tensor<2x4x5x5xf32>, tensor<4xf32>
+// CHECK-NEXT: %[[DX:.*]] = nn.bn_relu_apply_grad_input %[[DY]], %[[Y]] bn(%[[M]], %[[I]], %[[S]], %[[B]]) sums(%[[DS]], %[[DT]]) : tensor<2x4x5x5xf32>, tensor<4xf32>
 // CHECK-NEXT: nn.conv2d_grad_weight %{{.*}}, %[[DX]]
 // CHECK-NOT: nn.relu
 // CHECK-NOT: nn.batch_norm
+// CHECK-NOT: nn.conv2d_grad_input %
+// CHECK-NOT: nn.bn_relu_apply_grad %
 // CHECK: return %{{.*}}, %[[DS]], %[[DT]],
 // IDEM-LABEL: func.func @prologue()
 // IDEM: nn.conv2d_stats
 // IDEM: nn.bn_relu_conv2d
-// IDEM: nn.bn_relu_apply_grad
+// IDEM: nn.conv2d_grad_input_bn_sums
+// IDEM-NEXT: nn.bn_relu_apply_grad_input
 func.func @prologue() -> (tensor<f32>) {
   %labels = nn.input "labels" : tensor<2xi32>
   %x = nn.input "image" : tensor<2x3x5x5xf32>
@@ -57,7 +75,8 @@ func.func @prologue() -> (tensor<f32>) {
 // CHECK: nn.conv2d_stats
 // CHECK: nn.bn_relu_conv2d %{{.*}} stride [2, 2] pad [1, 1] dilation [1, 1] groups 2
 // CHECK: nn.bn_relu_conv2d_grad_weight %{{.*}} groups 2
-// CHECK: nn.bn_relu_apply_grad
+// CHECK: nn.conv2d_grad_input_bn_sums %{{.*}} stride [2, 2] pad [1, 1] dilation [1, 1] groups 2 : tensor<2x4x3x3xf32>, tensor<4x2x3x3xf32>, tensor<2x4x5x5xf32>, tensor<4xf32>
+// CHECK-NEXT: nn.bn_relu_apply_grad_input
 // CHECK-NOT: nn.batch_norm
 func.func @grouped() -> (tensor<f32>) {
   %labels = nn.input "labels" : tensor<2xi32>
@@ -222,9 +241,11 @@ func.func @relu_other_reader() -> (tensor<f32>) {
 // CHECK: %[[Y2:[^,]*]], %[[M2:[^,]*]], %[[I2:[^ ]*]] = nn.bn_relu_conv2d_stats %[[Y1]] bn(%[[M1]], %[[I1]], %{{[^,]*}}, %{{[^)]*}}), %{{[^ ]*}} bn(%[[S2:[^,]*]], {{.*}} groups 2
 // CHECK: nn.bn_relu_conv2d %[[Y2]] bn(%[[M2]], %[[I2]], %[[S2]],
 // CHECK: nn.bn_relu_conv2d_grad_weight %[[Y2]]
-// CHECK: nn.bn_relu_apply_grad %{{.*}}, %[[Y2]]
+// CHECK: nn.conv2d_grad_input_bn_sums %{{[^,]*}}, %{{[^ ]*}} bn(%[[Y2]],
+// CHECK-NEXT: nn.bn_relu_apply_grad_input %{{.*}}, %[[Y2]]
 // CHECK: nn.bn_relu_conv2d_grad_weight %[[Y1]]
-// CHECK: nn.bn_relu_apply_grad %{{.*}}, %[[Y1]]
+// CHECK: nn.conv2d_grad_input_bn_sums %{{[^,]*}}, %{{[^ ]*}} bn(%[[Y1]],
+// CHECK-NEXT: nn.bn_relu_apply_grad_input %{{.*}}, %[[Y1]]
 // CHECK-NOT: nn.batch_norm
 // CHECK-NOT: nn.relu
 func.func @chain() -> (tensor<f32>) {
@@ -249,6 +270,47 @@ func.func @chain() -> (tensor<f32>) {
   %w3 = nn.param "c3.weight" init "he_normal" : tensor<4x4x1x1xf32>
   %z = nn.conv2d %r2, %w3 stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x5x5xf32>
   %p = nn.global_avg_pool %z : tensor<2x4x5x5xf32> -> tensor<2x4xf32>
+  %fw = nn.param "fc.weight" init "linear_uniform" : tensor<3x4xf32>
+  %l = nn.linear %p, %fw : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
+  %loss = nn.softmax_cross_entropy %l, %labels : tensor<2x3xf32>, tensor<2xi32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// The relu's output feeds two convs: its gradient is the sum (nn.add) of
+// their two backward-data results, so no conv owns dy and the BN
+// backward's reductions stay in nn.bn_relu_apply_grad (both convs still
+// read relu(BN(x)) in their prologues).
+// CHECK-LABEL: func.func @two_contributions()
+// CHECK: %[[Y:[^,]*]], %{{[^,]*}}, %{{[^ ]*}} = nn.conv2d_stats
+// CHECK: nn.bn_relu_conv2d %[[Y]]
+// CHECK: nn.bn_relu_conv2d %[[Y]]
+// CHECK-NOT: nn.conv2d_grad_input_bn_sums
+// CHECK-NOT: nn.bn_relu_apply_grad_input
+// CHECK: %[[G1:.*]] = nn.conv2d_grad_input
+// CHECK: %[[G2:.*]] = nn.conv2d_grad_input
+// CHECK: %[[D:.*]] = nn.add
+// CHECK: nn.bn_relu_apply_grad %[[D]], %[[Y]]
+// CHECK-NOT: nn.conv2d_grad_input_bn_sums
+// CHECK: return
+func.func @two_contributions() -> (tensor<f32>) {
+  %labels = nn.input "labels" : tensor<2xi32>
+  %x = nn.input "image" : tensor<2x3x5x5xf32>
+  %w = nn.param "c1.weight" init "he_normal" : tensor<4x3x1x1xf32>
+  %c = nn.conv2d %x, %w stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x3x5x5xf32>, tensor<4x3x1x1xf32>) -> tensor<2x4x5x5xf32>
+  %g = nn.param "bn.scale" init "ones" : tensor<4xf32>
+  %b = nn.param "bn.shift" init "zeros" : tensor<4xf32>
+  %m = nn.state "bn.running_mean" init "zeros" : tensor<4xf32>
+  %v = nn.state "bn.running_var" init "ones" : tensor<4xf32>
+  %n = nn.batch_norm %c, %g, %b, %m, %v {training} : tensor<2x4x5x5xf32>, tensor<4xf32>
+  %r = nn.relu %n : tensor<2x4x5x5xf32>
+  %w2 = nn.param "c2.weight" init "he_normal" : tensor<4x4x3x3xf32>
+  %z = nn.conv2d %r, %w2 stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x5x5xf32>
+  %w3 = nn.param "c3.weight" init "he_normal" : tensor<4x4x1x1xf32>
+  %z2 = nn.conv2d %r, %w3 stride [1, 1] pad [0, 0] dilation [1, 1] groups 1 : (tensor<2x4x5x5xf32>, tensor<4x4x1x1xf32>) -> tensor<2x4x5x5xf32>
+  %s = nn.add %z, %z2 : tensor<2x4x5x5xf32>
+  %p = nn.global_avg_pool %s : tensor<2x4x5x5xf32> -> tensor<2x4xf32>
   %fw = nn.param "fc.weight" init "linear_uniform" : tensor<3x4xf32>
   %l = nn.linear %p, %fw : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
   %loss = nn.softmax_cross_entropy %l, %labels : tensor<2x3xf32>, tensor<2xi32> -> tensor<f32>
