@@ -162,6 +162,19 @@ public:
           "{});\n",
           actShape(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]), ptr(in[3]),
           ptr(in[4]), ptr(in[5]), ptr(out[0]), ptr(out[1]), ptr(out[2]));
+    } else if (k == "conv2d_backward_data_bn_sums") {
+      os << fmt::format(
+          "    conv2dBackwardDataBnSums<float>({}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {}, {});\n",
+          convShape(out[0].shape, in[1].shape, in[0].shape, c), ptr(in[0]),
+          ptr(in[1]), ptr(in[2]), ptr(in[3]), ptr(in[4]), ptr(in[5]),
+          ptr(in[6]), ptr(out[0]), ptr(out[1]), ptr(out[2]));
+    } else if (k == "bn_relu_apply_backward_input") {
+      os << fmt::format(
+          "    bnReluApplyBackwardInput<float>({}, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {});\n",
+          actShape(in[1].shape), ptr(in[1]), ptr(in[0]), ptr(in[2]), ptr(in[3]),
+          ptr(in[4]), ptr(in[5]), ptr(in[6]), ptr(in[7]), ptr(out[0]));
     } else if (k == "bn_add_relu_backward") {
       os << fmt::format(
           "    bnAddReluBackward<float>({}, {}, {}, {}, {}, {}, {}, {}, {}, "

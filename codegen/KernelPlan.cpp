@@ -284,6 +284,21 @@ private:
                        g.getInvstd(), g.getScale(), g.getShift()},
                       {g.getGradInput(), g.getGradScale(), g.getGradShift()});
         })
+        .Case<nn::Conv2dGradInputBnSumsOp>([&](nn::Conv2dGradInputBnSumsOp c) {
+          return call(op, "conv2d_backward_data_bn_sums",
+                      {c.getGradOutput(), c.getWeight(), c.getInput(),
+                       c.getMean(), c.getInvstd(), c.getScale(), c.getShift()},
+                      {c.getResult(), c.getGradScale(), c.getGradShift()},
+                      convAttrs(c.getStrides(), c.getPadding(), c.getDilation(),
+                                c.getGroups()));
+        })
+        .Case<nn::BnReluApplyGradInputOp>([&](nn::BnReluApplyGradInputOp g) {
+          return call(op, "bn_relu_apply_backward_input",
+                      {g.getGradOutput(), g.getInput(), g.getMean(),
+                       g.getInvstd(), g.getScale(), g.getShift(),
+                       g.getGradScale(), g.getGradShift()},
+                      {g.getGradInput()});
+        })
         .Case<nn::BnAddReluGradOp>([&](nn::BnAddReluGradOp g) {
           return call(op, "bn_add_relu_backward",
                       {g.getGradOutput(), g.getOutput(), g.getInput(),

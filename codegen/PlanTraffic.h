@@ -21,6 +21,14 @@
 //    bn_relu_apply_backward and bn_add_relu_backward: two passes over their
 //    activation inputs (the reductions, then dx); the ReLU mask's source
 //    (the ReLU output, or the BN input it is recomputed from) is an input.
+//  - conv2d_backward_data_bn_sums (the BN+ReLU backward's reductions fused
+//    into the conv backward-data that writes its dy) reads dy's producer
+//    inputs and the BN input x once and writes dy once: the chunk of dy it
+//    sums is still in cache. bn_relu_apply_backward_input then makes one
+//    pass (dy, x -> dx). Both are the default rule; together they move one
+//    read of dy less than conv2d_backward_data + bn_relu_apply_backward.
+//    (With --sync-bn the dx kernel makes the reductions pass again; the
+//    plan does not model that.)
 //  - sgd_update: reads the parameter, its gradient and the velocity; writes
 //    the parameter and the velocity.
 //

@@ -87,6 +87,39 @@ TEST(PlanTraffic, MultiPassKernelsCountEveryPass) {
   EXPECT_EQ(callTraffic(callOf("relu_forward", {x}, {x})).total(), 256 * 4);
 }
 
+TEST(PlanTraffic, BnGradSumsFusedIntoConvBackwardData) {
+  // The backward of conv(relu(BN(x)), w) with x [2,4,4,4] (128 elements),
+  // w [6,4,1,1] (24), the conv's output gradient dz [2,6,4,4] (192) and
+  // the BN's vectors [4].
+  const Buffer x = buf({2, 4, 4, 4}), dz = buf({2, 6, 4, 4}),
+               w = buf({6, 4, 1, 1}), v = buf({4});
+  // Unfused: conv2d_backward_data reads dz + w (216), writes dy (128);
+  // bn_relu_apply_backward reads dy and x twice (512) + 4 vectors (16),
+  // writes dx (128) + dscale and dshift (8).
+  Traffic data = callTraffic(callOf("conv2d_backward_data", {dz, w}, {x}));
+  EXPECT_EQ(data.read, 216 * 4);
+  EXPECT_EQ(data.written, 128 * 4);
+  Traffic apply = callTraffic(
+      callOf("bn_relu_apply_backward", {x, x, v, v, v, v}, {x, v, v}));
+  EXPECT_EQ(apply.read, (512 + 16) * 4);
+  EXPECT_EQ(apply.written, (128 + 8) * 4);
+  // Fused: conv2d_backward_data_bn_sums reads dz + w + x (344) + 4 vectors
+  // (16), writes dy (128) + the two sums (8); bn_relu_apply_backward_input
+  // reads dy and x once (256) + 6 vectors (24), writes dx (128).
+  Traffic sums = callTraffic(callOf("conv2d_backward_data_bn_sums",
+                                    {dz, w, x, v, v, v, v}, {x, v, v}));
+  EXPECT_EQ(sums.read, (344 + 16) * 4);
+  EXPECT_EQ(sums.written, (128 + 8) * 4);
+  Traffic dx = callTraffic(callOf("bn_relu_apply_backward_input",
+                                  {x, x, v, v, v, v, v, v}, {x}));
+  EXPECT_EQ(dx.read, (256 + 24) * 4);
+  EXPECT_EQ(dx.written, 128 * 4);
+  // One read of dy (128 elements) less; the dx pass reads the four BN
+  // vectors again and the two sums (24 elements more).
+  EXPECT_EQ((data.total() + apply.total()) - (sums.total() + dx.total()),
+            (128 - 24) * 4);
+}
+
 TEST(PlanTraffic, FooterNamesTheTotalAndKernels) {
   const std::string s = printPlanTraffic(tinyPredict(false));
   EXPECT_NE(s.find("bytes moved per step (tiny): 2004 "), std::string::npos)

@@ -194,13 +194,27 @@ int commandBuild(const Args &args, const char *argv0) {
            (fusion.empty() ? "" : "," + fusion) + ",nn-memory-plan";
   };
   const std::string convFusion = "nn-fuse-conv-bn-relu",
+                    noSumsFusion = "nn-fuse-conv-bn-relu{grad-sums=false}",
                     bnReluFusion = "nn-fuse-conv-bn-relu{conv-level=false}";
   if (int rc =
           runPipeline(*train, trainPipeline(args.noFuse ? "" : convFusion)))
     return rc;
   // The CUDA pipeline keeps only fusions runtime/cuda has kernels for: if
-  // the conv-level fused step calls one it lacks, the step is rebuilt with
-  // BN+ReLU fusion only, and unfused if even that lacks a kernel.
+  // the conv-level fused step calls one it lacks, the step is rebuilt
+  // without the BN-grad reductions in the conv backward-data (if that was
+  // the missing kernel), then with BN+ReLU fusion only, and unfused if even
+  // that lacks a kernel.
+  if (cuda && !args.noFuse)
+    if (auto missing = unsupportedCudaKernel(*train);
+        missing == "conv2d_backward_data_bn_sums" ||
+        missing == "bn_relu_apply_backward_input") {
+      llvm::errs() << "note: --target cuda: the BN-grad reductions stay in "
+                      "the BN backward (no CUDA kernel for '"
+                   << missing << "')\n";
+      train = module->clone();
+      if (int rc = runPipeline(*train, trainPipeline(noSumsFusion)))
+        return rc;
+    }
   if (cuda && !args.noFuse)
     if (auto missing = unsupportedCudaKernel(*train); !missing.empty()) {
       llvm::errs() << "note: --target cuda: conv-level training fusion is off "
