@@ -4,6 +4,7 @@
 #include "runtime/kernels/Parallel.h"
 
 #include "runtime/kernels/BnStats.h"
+#include "runtime/kernels/ChannelLoops.h"
 
 #include <cmath>
 #include <vector>
@@ -25,31 +26,16 @@ void batchNormForwardTrainSynced(const ActShape &s, const T *x, const T *scale,
   std::vector<double> sums(s.c + 1), sq(s.c + 1);
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
-    double sum = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < hw; ++i)
-        sum += row[i];
-    }
-    sums[c] = sum;
+    sums[c] = detail::channelSum(detail::ChannelRows{s.n, hw, s.c * hw},
+                                 x + c * hw);
   }
   sums[s.c] = static_cast<double>(s.n * hw);
   gReduce(sums.data(), s.c + 1, gReduceCtx);
   const double count = sums[s.c];
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
-    const double mean = sums[c] / count;
-    double acc = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : acc)
-      for (int64_t i = 0; i < hw; ++i) {
-        const double d = row[i] - mean;
-        acc += d * d;
-      }
-    }
-    sq[c] = acc;
+    sq[c] = detail::channelSquaredDeviation(
+        detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw, sums[c] / count);
   }
   gReduce(sq.data(), s.c, gReduceCtx);
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
@@ -73,15 +59,9 @@ void batchNormBackwardSynced(const ActShape &s, const T *x, const T *dy,
   for (int64_t c = 0; c < s.c; ++c) {
     const double mean = saveMean[c];
     double sumDy = 0, sumDyXmu = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      const T *g = dy + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sumDy, sumDyXmu)
-      for (int64_t i = 0; i < hw; ++i) {
-        sumDy += g[i];
-        sumDyXmu += g[i] * (row[i] - mean);
-      }
-    }
+    detail::channelGradSums(detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw,
+                            dy + c * hw, detail::ReluMask<T>{}, mean, sumDy,
+                            sumDyXmu, static_cast<T *>(nullptr));
     local[c] = global[c] = sumDy;
     local[s.c + c] = global[s.c + c] = sumDyXmu;
   }
@@ -95,14 +75,9 @@ void batchNormBackwardSynced(const ActShape &s, const T *x, const T *dy,
     const T kT = static_cast<T>(k), meanT = static_cast<T>(mean);
     const T meanDy = static_cast<T>(global[c] / count);
     const T proj = static_cast<T>(global[s.c + c] / count * invStd * invStd);
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      const T *g = dy + (n * s.c + c) * hw;
-      T *out = dx + (n * s.c + c) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i)
-        out[i] = (g[i] - meanDy - (row[i] - meanT) * proj) * kT;
-    }
+    detail::channelGradInput(detail::ChannelRows{s.n, hw, s.c * hw},
+                             x + c * hw, dy + c * hw, detail::ReluMask<T>{},
+                             meanT, meanDy, proj, kT, dx + c * hw);
     if (dscale)
       dscale[c] = static_cast<T>(local[s.c + c] * invStd);
     if (dshift)
@@ -151,11 +126,9 @@ void batchNormForwardEval(const ActShape &s, const T *x, const T *scale,
       const T mean = runningMean[c];
       const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
       const T b = shift ? shift[c] : T(0);
-      const T *row = x + (n * s.c + c) * hw;
-      T *out = y + (n * s.c + c) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i)
-        out[i] = (row[i] - mean) * a + b;
+      const int64_t at = (n * s.c + c) * hw;
+      detail::channelAffine(detail::ChannelRows{1, hw, hw}, x + at, mean, a, b,
+                            static_cast<const T *>(nullptr), false, y + at);
     }
 }
 
@@ -171,29 +144,18 @@ void batchNormBackward(const ActShape &s, const T *x, const T *dy,
   for (int64_t c = 0; c < s.c; ++c) {
     const double mean = saveMean[c], invStd = saveInvStd[c];
     double sumDy = 0, sumDyXmu = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      const T *g = dy + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sumDy, sumDyXmu)
-      for (int64_t i = 0; i < hw; ++i) {
-        sumDy += g[i];
-        sumDyXmu += g[i] * (row[i] - mean);
-      }
-    }
+    detail::channelGradSums(detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw,
+                            dy + c * hw, detail::ReluMask<T>{}, mean, sumDy,
+                            sumDyXmu, static_cast<T *>(nullptr));
     // dx = scale*invStd * (dy - mean(dy) - xhat * mean(dy * xhat))
     //    = k * (dy - meanDy - (x - mean) * proj).
     const double k = (scale ? scale[c] : 1.0) * invStd;
     const T kT = static_cast<T>(k), meanT = static_cast<T>(mean);
     const T meanDy = static_cast<T>(sumDy / count);
     const T proj = static_cast<T>(sumDyXmu / count * invStd * invStd);
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      const T *g = dy + (n * s.c + c) * hw;
-      T *out = dx + (n * s.c + c) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i)
-        out[i] = (g[i] - meanDy - (row[i] - meanT) * proj) * kT;
-    }
+    detail::channelGradInput(detail::ChannelRows{s.n, hw, s.c * hw},
+                             x + c * hw, dy + c * hw, detail::ReluMask<T>{},
+                             meanT, meanDy, proj, kT, dx + c * hw);
     if (dscale)
       dscale[c] = static_cast<T>(sumDyXmu * invStd);
     if (dshift)

@@ -19,32 +19,27 @@ void bnAddReluForward(const ActShape &s, const T *x, const T *mean,
     for (int64_t c = 0; c < s.c; ++c) {
       const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
       const int64_t at = (n * s.c + c) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i) {
-        const T v = k(x[at + i]) + residual[at + i];
-        y[at + i] = v > T(0) ? v : T(0);
-      }
+      detail::channelAffine(detail::ChannelRows{1, hw, hw}, x + at, k.mean,
+                            k.a, k.b, residual + at, true, y + at);
     }
 }
 
 namespace {
 /// BN's input gradient for channel c given the masked gradient's sums:
-/// dx = (g - mean(g) - (x - mean)·Σg(x-mean)/M·invstd²)·scale·invstd.
-template <typename T, typename Grad>
-void writeDx(const ActShape &s, int64_t c, const T *x, Grad g, double sumDy,
-             double sumDyXmu, const T *mean, const T *invstd, const T *scale,
-             T *dx) {
+/// dx = (g - mean(g) - (x - mean)·Σg(x-mean)/M·invstd²)·scale·invstd, with
+/// g = dy masked as `mask` says.
+template <typename T>
+void writeDx(const ActShape &s, int64_t c, const T *x, const T *dy,
+             const detail::ReluMask<T> &mask, double sumDy, double sumDyXmu,
+             const T *mean, const T *invstd, const T *scale, T *dx) {
   const int64_t hw = s.hw(), count = s.n * hw;
   const double is = invstd[c];
   const T kT = static_cast<T>((scale ? scale[c] : 1.0) * is), meanT = mean[c];
   const T meanDy = static_cast<T>(sumDy / count);
   const T proj = static_cast<T>(sumDyXmu / count * is * is);
-  for (int64_t n = 0; n < s.n; ++n) {
-    const int64_t at = (n * s.c + c) * hw;
-#pragma omp simd
-    for (int64_t i = 0; i < hw; ++i)
-      dx[at + i] = (g(at + i) - meanDy - (x[at + i] - meanT) * proj) * kT;
-  }
+  detail::channelGradInput(detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw,
+                           dy + c * hw, mask, meanT, meanDy, proj, kT,
+                           dx + c * hw);
 }
 } // namespace
 
@@ -62,20 +57,15 @@ void bnAddReluBackward(const ActShape &s, const T *x, const T *y, const T *dy,
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
     const double m = mean[c];
+    detail::ReluMask<T> byOutput;
+    byOutput.kind = detail::ReluMask<T>::Output;
+    byOutput.y = y + c * hw;
     double sumDy = 0, sumDyXmu = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const int64_t at = (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sumDy, sumDyXmu)
-      for (int64_t i = 0; i < hw; ++i) {
-        const T gv = dy[at + i], ov = y[at + i];
-        const T g = ov > T(0) ? gv : T(0);
-        dresidual[at + i] = g;
-        sumDy += g;
-        sumDyXmu += g * (x[at + i] - m);
-      }
-    }
-    writeDx(s, c, x, [&](int64_t i) { return dresidual[i]; }, sumDy, sumDyXmu,
-            mean, invstd, scale, dx);
+    detail::channelGradSums(detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw,
+                            dy + c * hw, byOutput, m, sumDy, sumDyXmu,
+                            dresidual + c * hw);
+    writeDx(s, c, x, dresidual, detail::ReluMask<T>{}, sumDy, sumDyXmu, mean,
+            invstd, scale, dx);
     if (dscale)
       dscale[c] = static_cast<T>(sumDyXmu * double(invstd[c]));
     if (dshift)
@@ -107,13 +97,12 @@ void bnReluApplyBackward(const ActShape &s, const T *x, const T *dy,
     const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
     const double m = mean[c];
     double sumDy = 0, sumDyXmu = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const int64_t at = (n * s.c + c) * hw;
-      detail::maskedRowSums(hw, x + at, dy + at, k, m, sumDy, sumDyXmu);
-    }
-    writeDx(s, c, x,
-            [&](int64_t i) { return k(x[i]) > T(0) ? dy[i] : T(0); }, sumDy,
-            sumDyXmu, mean, invstd, scale, dx);
+    // Row by row in image order, as detail::maskedRowSums sums.
+    detail::channelGradSums(detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw,
+                            dy + c * hw, detail::reluMask(k), m, sumDy,
+                            sumDyXmu, static_cast<T *>(nullptr));
+    writeDx(s, c, x, dy, detail::reluMask(k), sumDy, sumDyXmu, mean, invstd,
+            scale, dx);
     if (dscale)
       dscale[c] = static_cast<T>(sumDyXmu * double(invstd[c]));
     if (dshift)
@@ -137,10 +126,8 @@ void bnReluApplyBackwardInput(const ActShape &s, const T *x, const T *dy,
   for (int64_t c = 0; c < s.c; ++c) {
     const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
     // Σdz·(x - mean) = dscale / invstd.
-    writeDx(s, c, x,
-            [&](int64_t i) { return k(x[i]) > T(0) ? dy[i] : T(0); },
-            double(dshift[c]), double(dscale[c]) / double(invstd[c]), mean,
-            invstd, scale, dx);
+    writeDx(s, c, x, dy, detail::reluMask(k), double(dshift[c]),
+            double(dscale[c]) / double(invstd[c]), mean, invstd, scale, dx);
   }
 }
 

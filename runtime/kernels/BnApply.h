@@ -24,6 +24,7 @@
 #ifndef CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
 #define CARDINAL_RUNTIME_KERNELS_BNAPPLY_H
 
+#include "runtime/kernels/ChannelLoops.h"
 #include "runtime/kernels/Shapes.h"
 
 #include <cstddef>
@@ -43,6 +44,16 @@ template <typename T> struct BnCoeffs {
   T operator()(T x) const { return (x - mean) * a + b; }
 };
 
+/// The ReLU decision of relu(k(x)), for ChannelLoops' backward loops.
+template <typename T> ReluMask<T> reluMask(const BnCoeffs<T> &k) {
+  ReluMask<T> m;
+  m.kind = ReluMask<T>::Recompute;
+  m.mean = k.mean;
+  m.a = k.a;
+  m.b = k.b;
+  return m;
+}
+
 /// relu(BN(x)) of one image ([c, hw] at `x`) into `out`: the prologue of
 /// the convs that read a BN + ReLU (BnPrologueConv, ConvStats).
 template <typename T>
@@ -51,13 +62,8 @@ void normalizeReluImage(int64_t c, int64_t hw, const T *x, const T *mean,
                         T *out) {
   for (int64_t j = 0; j < c; ++j) {
     const BnCoeffs<T> k(mean, invstd, scale, shift, j);
-    const T *row = x + j * hw;
-    T *o = out + j * hw;
-#pragma omp simd
-    for (int64_t i = 0; i < hw; ++i) {
-      const T v = k(row[i]);
-      o[i] = v > T(0) ? v : T(0);
-    }
+    channelAffine(ChannelRows{1, hw, hw}, x + j * hw, k.mean, k.a, k.b,
+                  static_cast<const T *>(nullptr), true, out + j * hw);
   }
 }
 
@@ -81,13 +87,9 @@ void normalizeReluImages(int64_t n0, int64_t count, int64_t c, int64_t hw,
   for (int64_t n = 0; n < count; ++n)
     for (int64_t j = 0; j < c; ++j) {
       const BnCoeffs<T> k(mean, invstd, scale, shift, j);
-      const T *row = x + ((n0 + n) * c + j) * hw;
-      T *o = out + (n * c + j) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i) {
-        const T v = k(row[i]);
-        o[i] = v > T(0) ? v : T(0);
-      }
+      channelAffine(ChannelRows{1, hw, hw}, x + ((n0 + n) * c + j) * hw,
+                    k.mean, k.a, k.b, static_cast<const T *>(nullptr), true,
+                    out + (n * c + j) * hw);
     }
 }
 
@@ -100,16 +102,8 @@ template <typename T>
 inline void maskedRowSums(int64_t hw, const T *x, const T *dy,
                           const BnCoeffs<T> &k, double m, double &sumDy,
                           double &sumDyXmu) {
-  double a = sumDy, b = sumDyXmu;
-#pragma omp simd reduction(+ : a, b)
-  for (int64_t i = 0; i < hw; ++i) {
-    const T xv = x[i], gv = dy[i];
-    const T g = k(xv) > T(0) ? gv : T(0);
-    a += g;
-    b += g * (xv - m);
-  }
-  sumDy = a;
-  sumDyXmu = b;
+  channelGradSums(ChannelRows{1, hw, hw}, x, dy, reluMask(k), m, sumDy,
+                  sumDyXmu, static_cast<T *>(nullptr));
 }
 
 /// A grow-only per-thread buffer for one normalized image (the conv kernels

@@ -2,6 +2,7 @@
 #ifndef CARDINAL_RUNTIME_KERNELS_BNSTATS_H
 #define CARDINAL_RUNTIME_KERNELS_BNSTATS_H
 
+#include "runtime/kernels/ChannelLoops.h"
 #include "runtime/kernels/Shapes.h"
 
 #include <cmath>
@@ -13,25 +14,11 @@ namespace cardinal::rt::detail {
 template <typename T>
 inline void channelMoments(const ActShape &s, const T *x, int64_t c,
                            double &mean, double &var) {
-  const int64_t hw = s.hw(), count = s.n * hw;
-  double sum = 0;
-  for (int64_t n = 0; n < s.n; ++n) {
-    const T *row = x + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < hw; ++i)
-      sum += row[i];
-  }
-  mean = sum / count;
-  double sq = 0;
-  for (int64_t n = 0; n < s.n; ++n) {
-    const T *row = x + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sq)
-    for (int64_t i = 0; i < hw; ++i) {
-      const double d = row[i] - mean;
-      sq += d * d;
-    }
-  }
-  var = sq / count;
+  const int64_t count = s.n * s.hw();
+  const ChannelRows rows{s.n, s.hw(), s.c * s.hw()};
+  const T *first = x + c * s.hw();
+  mean = channelSum(rows, first) / count;
+  var = channelSquaredDeviation(rows, first, mean) / count;
 }
 
 /// The rest of a training-mode BN forward for channel c once its batch
@@ -51,15 +38,8 @@ inline void normalizeChannel(const ActShape &s, const T *x, int64_t c,
   const T meanT = static_cast<T>(mean);
   const T a = static_cast<T>((scale ? scale[c] : 1.0) * invStd);
   const T b = shift ? shift[c] : T(0);
-  for (int64_t n = 0; n < s.n; ++n) {
-    const T *row = x + (n * s.c + c) * hw;
-    T *out = y + (n * s.c + c) * hw;
-#pragma omp simd
-    for (int64_t i = 0; i < hw; ++i) {
-      const T v = (row[i] - meanT) * a + b;
-      out[i] = Relu ? (v > T(0) ? v : T(0)) : v;
-    }
-  }
+  channelAffine(ChannelRows{s.n, hw, s.c * hw}, x + c * hw, meanT, a, b,
+                static_cast<const T *>(nullptr), Relu, y + c * hw);
   saveMean[c] = meanT;
   saveInvStd[c] = static_cast<T>(invStd);
   if (runningMean && runningVar) {

@@ -6,6 +6,7 @@
 #include "runtime/kernels/Parallel.h"
 
 #include "runtime/kernels/BnStats.h"
+#include "runtime/kernels/ChannelLoops.h"
 
 #include <cmath>
 #include <vector>
@@ -49,36 +50,19 @@ void bnReluBackward(const ActShape &s, const T *x, const T *y, const T *dy,
 #pragma omp parallel for schedule(static) if (s.size() >= detail::kMinParallelElements)
   for (int64_t c = 0; c < s.c; ++c) {
     const double mean = saveMean[c], invStd = saveInvStd[c];
+    detail::ReluMask<T> mask;
+    mask.kind = detail::ReluMask<T>::Output;
+    mask.y = y + c * hw;
+    const detail::ChannelRows rows{s.n, hw, s.c * hw};
     double sumDy = 0, sumDyXmu = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      const T *out = y + (n * s.c + c) * hw;
-      const T *g = dy + (n * s.c + c) * hw;
-#pragma omp simd reduction(+ : sumDy, sumDyXmu)
-      for (int64_t i = 0; i < hw; ++i) {
-        // Both loads unconditional so the select vectorizes.
-        const T gv = g[i], ov = out[i];
-        const T gi = ov > T(0) ? gv : T(0);
-        sumDy += gi;
-        sumDyXmu += gi * (row[i] - mean);
-      }
-    }
+    detail::channelGradSums(rows, x + c * hw, dy + c * hw, mask, mean, sumDy,
+                            sumDyXmu, static_cast<T *>(nullptr));
     const double k = (scale ? scale[c] : 1.0) * invStd;
     const T kT = static_cast<T>(k), meanT = static_cast<T>(mean);
     const T meanDy = static_cast<T>(sumDy / count);
     const T proj = static_cast<T>(sumDyXmu / count * invStd * invStd);
-    for (int64_t n = 0; n < s.n; ++n) {
-      const T *row = x + (n * s.c + c) * hw;
-      const T *out = y + (n * s.c + c) * hw;
-      const T *g = dy + (n * s.c + c) * hw;
-      T *o = dx + (n * s.c + c) * hw;
-#pragma omp simd
-      for (int64_t i = 0; i < hw; ++i) {
-        const T gv = g[i], ov = out[i];
-        const T gi = ov > T(0) ? gv : T(0);
-        o[i] = (gi - meanDy - (row[i] - meanT) * proj) * kT;
-      }
-    }
+    detail::channelGradInput(rows, x + c * hw, dy + c * hw, mask, meanT,
+                             meanDy, proj, kT, dx + c * hw);
     if (dscale)
       dscale[c] = static_cast<T>(sumDyXmu * invStd);
     if (dshift)
