@@ -81,8 +81,9 @@ TEST(ChannelLoops, GradSumsAndInputMatchScalarLoops) {
         }
       }
       // Padding between rows untouched.
-      if (d.rows.stride > hw)
+      if (d.rows.stride > hw) {
         EXPECT_EQ(g[static_cast<size_t>(hw)], -7.f);
+      }
       EXPECT_NEAR(a, ra, 1e-9 * (1 + std::abs(ra))) << "hw " << hw;
       EXPECT_NEAR(b, rb, 1e-9 * (1 + std::abs(rb))) << "hw " << hw;
     }
@@ -103,7 +104,7 @@ TEST(ChannelLoops, MomentsAndAffineMatchScalarLoops) {
     }
   EXPECT_NEAR(channelSum(d.rows, d.x.data()), sum, 1e-9);
   EXPECT_NEAR(channelSquaredDeviation(d.rows, d.x.data(), mean), sq, 1e-9);
-  for (bool relu : {false, true})
+  for (bool relu : {false, true}) {
     for (const float *res : {static_cast<const float *>(nullptr),
                              static_cast<const float *>(d.y.data())}) {
       std::vector<float> out(d.x.size());
@@ -118,6 +119,7 @@ TEST(ChannelLoops, MomentsAndAffineMatchScalarLoops) {
           ASSERT_EQ(out[at], relu ? (v > 0 ? v : 0.f) : v);
         }
     }
+  }
 }
 
 // The backward's recomputed ReLU decision must be the forward prologue's,
