@@ -2,14 +2,18 @@
 //
 // Just enough of CUDA for kernels that use threadIdx/blockIdx/blockDim/
 // gridDim, __shared__ arrays, __syncthreads() and __shfl_down_sync on
-// floats (emulated with a per-warp barrier, so all 32 lanes of a warp must
-// reach each shuffle, as CUDA's full mask requires):
-// a launch starts one std::thread per thread of a block; the threads run
-// the blocks one after another, meeting at a barrier for every
-// __syncthreads() and between blocks (so `static` storage can stand in for
-// __shared__). Include it before any kernel header, in plain C++ only.
-// Slow, but it executes the kernels' real indexing, tiling and staging
-// logic, which no host-side formula test covers.
+// floats: a launch runs the blocks one after another; within a block each
+// CUDA thread is a fiber (ucontext, its own stack) on the calling thread,
+// and a round-robin scheduler switches between them at every
+// __syncthreads() (all live threads of the block must arrive; a thread that
+// returned counts as arrived, as on the device) and at every shuffle (a
+// per-warp barrier, so all live lanes of a warp must reach each shuffle, as
+// CUDA's full mask requires). `static` storage stands in for __shared__.
+// Switching fibers costs far less than waking OS threads, so kernels with
+// many block reductions stay quick; the schedule is deterministic.
+// Include it before any kernel header, in plain C++ only. Slow, but it
+// executes the kernels' real indexing, tiling and staging logic, which no
+// host-side formula test covers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_TESTS_CUDA_CUDAEMULATION_H
@@ -19,11 +23,13 @@
 #error "CudaEmulation.h is for host-only builds"
 #endif
 
-#include <condition_variable>
+#include <ucontext.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 namespace cuda_emulation {
@@ -32,80 +38,129 @@ struct Dim3 {
   unsigned x = 1, y = 1, z = 1;
 };
 
-/// A reusable barrier for a fixed number of threads.
-class Barrier {
-public:
-  explicit Barrier(unsigned count) : count_(count) {}
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const uint64_t generation = generation_;
-    if (++arrived_ == count_) {
-      arrived_ = 0;
-      ++generation_;
-      cv_.notify_all();
-      return;
-    }
-    cv_.wait(lock, [&] { return generation != generation_; });
-  }
+inline Dim3 threadIdx_, blockIdx_, blockDim_, gridDim_;
 
-private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  unsigned count_, arrived_ = 0;
-  uint64_t generation_ = 0;
+/// One CUDA thread of the running block.
+struct Fiber {
+  enum State { Runnable, AtSync, AtShuffle, Done };
+  ucontext_t context;
+  State state = Runnable;
 };
 
-inline thread_local Dim3 threadIdx_, blockIdx_;
-inline Dim3 blockDim_, gridDim_;
-inline Barrier *barrier_ = nullptr;
-
-inline void syncthreads() { barrier_->wait(); }
-
+inline constexpr size_t kStackBytes = 128 << 10;
+inline std::vector<Fiber> fibers_;
+inline std::vector<std::unique_ptr<char[]>> stacks_; // grow-only, reused
+inline ucontext_t scheduler_;
+inline unsigned current_ = 0;
+inline const std::function<void()> *kernel_ = nullptr;
 inline std::vector<float> shuffle_; // one slot per thread of the block
-inline std::vector<std::unique_ptr<Barrier>> warpBarriers_;
+
+/// Back to the scheduler until the barrier the thread waits at opens.
+inline void waitAt(Fiber::State state) {
+  Fiber &f = fibers_[current_];
+  f.state = state;
+  swapcontext(&f.context, &scheduler_);
+}
+
+inline void syncthreads() { waitAt(Fiber::AtSync); }
 
 /// __shfl_down_sync over full warps: lane l gets lane l + offset's value,
 /// its own where that lane is past the warp.
 inline float shflDown(float v, int offset) {
   const unsigned t = threadIdx_.x;
-  Barrier &warp = *warpBarriers_[t / 32];
   shuffle_[t] = v;
-  warp.wait();
+  waitAt(Fiber::AtShuffle);
   const unsigned lane = t & 31u;
   const float r = lane + offset < 32 && t + offset < blockDim_.x
                       ? shuffle_[t + offset]
                       : v;
-  warp.wait();
+  waitAt(Fiber::AtShuffle); // nobody overwrites a slot before all read
   return r;
+}
+
+inline void fiberEntry() {
+  (*kernel_)();
+  fibers_[current_].state = Fiber::Done;
+  swapcontext(&fibers_[current_].context, &scheduler_);
+}
+
+/// Runs the current block's fibers until all have returned.
+inline void runBlock(unsigned block) {
+  for (unsigned t = 0; t < block; ++t) {
+    Fiber &f = fibers_[t];
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = stacks_[t].get();
+    f.context.uc_stack.ss_size = kStackBytes;
+    f.context.uc_link = nullptr;
+    makecontext(&f.context, fiberEntry, 0);
+    f.state = Fiber::Runnable;
+  }
+  for (;;) {
+    for (unsigned t = 0; t < block; ++t)
+      if (fibers_[t].state == Fiber::Runnable) {
+        current_ = t;
+        threadIdx_ = {t, 0, 0};
+        swapcontext(&scheduler_, &fibers_[t].context);
+      }
+    // Open the barriers every live thread has reached.
+    bool done = true, opened = false;
+    for (unsigned w = 0; w < block; w += 32) {
+      const unsigned end = w + 32 < block ? w + 32 : block;
+      bool all = true, any = false;
+      for (unsigned t = w; t < end; ++t) {
+        all &= fibers_[t].state == Fiber::AtShuffle ||
+               fibers_[t].state == Fiber::Done;
+        any |= fibers_[t].state == Fiber::AtShuffle;
+      }
+      if (all && any) {
+        for (unsigned t = w; t < end; ++t)
+          if (fibers_[t].state == Fiber::AtShuffle)
+            fibers_[t].state = Fiber::Runnable;
+        opened = true;
+      }
+    }
+    bool all = true, any = false;
+    for (unsigned t = 0; t < block; ++t) {
+      done &= fibers_[t].state == Fiber::Done;
+      all &= fibers_[t].state == Fiber::AtSync ||
+             fibers_[t].state == Fiber::Done;
+      any |= fibers_[t].state == Fiber::AtSync;
+    }
+    if (done)
+      return;
+    if (all && any) {
+      for (unsigned t = 0; t < block; ++t)
+        if (fibers_[t].state == Fiber::AtSync)
+          fibers_[t].state = Fiber::Runnable;
+      opened = true;
+    }
+    if (!opened) {
+      std::fprintf(stderr, "CudaEmulation: threads of block (%u, %u, %u) "
+                           "wait at different barriers\n",
+                   blockIdx_.x, blockIdx_.y, blockIdx_.z);
+      std::abort();
+    }
+  }
 }
 
 /// Runs kernel() as a grid x block launch (1-D blocks).
 template <typename Kernel>
 void launch(Dim3 grid, unsigned block, Kernel kernel) {
+  const std::function<void()> fn = kernel;
+  kernel_ = &fn;
   blockDim_ = {block, 1, 1};
   gridDim_ = grid;
-  Barrier barrier(block);
-  barrier_ = &barrier;
   shuffle_.assign(block, 0.f);
-  warpBarriers_.clear();
-  for (unsigned w = 0; w < block; w += 32)
-    warpBarriers_.push_back(
-        std::make_unique<Barrier>(block - w < 32 ? block - w : 32));
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < block; ++t)
-    threads.emplace_back([&, t] {
-      threadIdx_ = {t, 0, 0};
-      for (unsigned z = 0; z < grid.z; ++z)
-        for (unsigned y = 0; y < grid.y; ++y)
-          for (unsigned x = 0; x < grid.x; ++x) {
-            blockIdx_ = {x, y, z};
-            kernel();
-            barrier.wait(); // the block is done before the next reuses smem
-          }
-    });
-  for (auto &t : threads)
-    t.join();
-  barrier_ = nullptr;
+  fibers_.resize(block);
+  while (stacks_.size() < block)
+    stacks_.push_back(std::make_unique<char[]>(kStackBytes));
+  for (unsigned z = 0; z < grid.z; ++z)
+    for (unsigned y = 0; y < grid.y; ++y)
+      for (unsigned x = 0; x < grid.x; ++x) {
+        blockIdx_ = {x, y, z};
+        runBlock(block);
+      }
+  kernel_ = nullptr;
 }
 
 } // namespace cuda_emulation
