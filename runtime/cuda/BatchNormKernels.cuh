@@ -160,6 +160,127 @@ __global__ void bnApplyGradKernel(ActShape s, const T *x, const T *y,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// The conv-level training fusion (ConvBn.cu; runtime/kernels/BnApply.h)
+//===----------------------------------------------------------------------===//
+
+/// Batch statistics of `channels` channels from `parts` Welford partials
+/// each (partial[c * parts + p], e.g. one per conv block that produced part
+/// of channel c): one block per channel; thread t Chan-merges partials
+/// t, t + blockDim, ... in order, then the block's tree merge (fixed order:
+/// deterministic). Writes mean, invStd and (if non-null) the running
+/// statistics. Launch: grid (channels), kThreads threads.
+template <typename Unused>
+__global__ void bnFinalizePartsKernel(int64_t parts, const Welford *partial,
+                                      float eps, float momentum, float *mean,
+                                      float *invStd, float *runningMean,
+                                      float *runningVar) {
+  __shared__ Welford scratch[kThreads / 32];
+  const int64_t c = blockIdx.x;
+  Welford w;
+  for (int64_t p = threadIdx.x; p < parts; p += blockDim.x)
+    w.merge(partial[c * parts + p]);
+  w = detail::blockWelford(w, scratch);
+  if (threadIdx.x != 0)
+    return;
+  const bool running = runningMean && runningVar;
+  const BnBatchStats r =
+      bnBatchStats(w, eps, momentum, running ? runningMean[c] : 0.f,
+                   running ? runningVar[c] : 0.f);
+  mean[c] = r.mean;
+  invStd[c] = r.invStd;
+  if (running) {
+    runningMean[c] = r.runningMean;
+    runningVar[c] = r.runningVar;
+  }
+}
+
+/// y = relu(BN(x) + residual) with given statistics (nn.bn_add_relu).
+template <typename T>
+__global__ void bnAddReluKernel(ActShape s, const T *x, const float *mean,
+                                const float *invStd, const float *scale,
+                                const float *shift, const T *residual, T *y) {
+  const int64_t hw = s.h * s.w;
+  CARDINAL_GRID_STRIDE(i, s.n * s.c * hw) {
+    const BnChannel k = bnChannel(mean, invStd, scale, shift, (i / hw) % s.c);
+    y[i] = store<T>(bnAddRelu(k, load(x[i]), load(residual[i])));
+  }
+}
+
+/// The masked gradient of the fused BN backwards at element `at` of
+/// channel c: through the stored output's ReLU (y > 0, bn_add_relu_grad)
+/// when y is given, else through relu(BN(x)) recomputed from x
+/// (bn_relu_apply_grad).
+template <typename T>
+__device__ inline float fusedMaskedGrad(const T *x, const T *y, const T *dy,
+                                        const BnChannel &k, int64_t at) {
+  const float g = load(dy[at]);
+  return y ? reluGrad(load(y[at]), g)
+           : bnReluRecomputedGrad(k, load(x[at]), g);
+}
+
+/// bnPartialGradKernel for the fused BN backwards: the statistics are
+/// values (mean, invStd), the ReLU mask is fusedMaskedGrad's, and with
+/// `dres` (bn_add_relu_grad) the masked gradient, which is also the
+/// residual's, is written in the same pass.
+template <typename T>
+__global__ void bnPartialGradFusedKernel(ActShape s, const T *x, const T *y,
+                                         const T *dy, const float *mean,
+                                         const float *invStd,
+                                         const float *scale,
+                                         const float *shift, T *dres,
+                                         BnGradSums *partial) {
+  __shared__ float scratch[kThreads / 32];
+  const int64_t c = blockIdx.y, splits = gridDim.x, hw = s.h * s.w;
+  int64_t lo, hi;
+  sliceBounds(s.n * hw, splits, blockIdx.x, lo, hi);
+  const BnChannel k = bnChannel(mean, invStd, scale, shift, c);
+  float sumDy = 0.f, sumDyXmu = 0.f;
+  for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
+    const int64_t n = i / hw, p = i - n * hw, at = (n * s.c + c) * hw + p;
+    const float g = fusedMaskedGrad(x, y, dy, k, at);
+    if (dres)
+      dres[at] = store<T>(g);
+    sumDy += g;
+    sumDyXmu += g * (load(x[at]) - k.mean);
+  }
+  sumDy = detail::blockSum(sumDy, scratch);
+  sumDyXmu = detail::blockSum(sumDyXmu, scratch);
+  if (threadIdx.x == 0)
+    partial[c * splits + blockIdx.x] = BnGradSums{sumDy, sumDyXmu};
+}
+
+/// The BN backward's per-channel constants from dscale/dshift given
+/// (bnBackwardCoefsFromGrads; nn.bn_relu_apply_grad_input).
+template <typename Unused>
+__global__ void bnCoefsFromGradsKernel(int64_t channels, float count,
+                                       const float *scale,
+                                       const float *invStd,
+                                       const float *dscale,
+                                       const float *dshift,
+                                       BnBackwardCoefs *coefs) {
+  const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (c < channels)
+    coefs[c] = bnBackwardCoefsFromGrads(scale ? scale[c] : 1.f, invStd[c],
+                                        dscale[c], dshift[c], count);
+}
+
+/// dx of the fused BN backwards (bnApplyGradKernel with fusedMaskedGrad).
+template <typename T>
+__global__ void bnApplyGradFusedKernel(ActShape s, const T *x, const T *y,
+                                       const T *dy, const float *mean,
+                                       const float *invStd,
+                                       const float *scale, const float *shift,
+                                       const BnBackwardCoefs *coefs, T *dx) {
+  const int64_t hw = s.h * s.w;
+  CARDINAL_GRID_STRIDE(i, s.n * s.c * hw) {
+    const int64_t c = (i / hw) % s.c;
+    const BnChannel k = bnChannel(mean, invStd, scale, shift, c);
+    const float g = fusedMaskedGrad(x, y, dy, k, i);
+    dx[i] = store<T>(bnBackwardElement(coefs[c], g, load(x[i]), k.mean));
+  }
+}
+
 } // namespace cardinal::rt::cuda::bn
 
 #endif // CARDINAL_RUNTIME_CUDA_BATCHNORMKERNELS_CUH

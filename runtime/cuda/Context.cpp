@@ -90,6 +90,8 @@ void destroyContext(Context *ctx) {
   delete ctx->convAlgos;
   if (ctx->workspace)
     cudaFree(ctx->workspace);
+  if (ctx->normalized)
+    cudaFree(ctx->normalized);
   if (ctx->cublas)
     cublasDestroy(ctx->cublas);
   if (ctx->cudnn)

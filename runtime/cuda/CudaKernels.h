@@ -46,6 +46,10 @@
 //   void groupedConv3x3BackwardWeight(Context &, int64_t n, const T *x,
 //                                     const T *dy, float *dw, float *db);
 // Same semantics as conv2d* on the equivalent ConvShape.
+// The conv-level training fusion's grouped 3x3 kernels are there too
+// (groupedConv3x3StatsForward, groupedConv3x3BnReluStatsForward,
+// groupedConv3x3BnReluForward, groupedConv3x3BnReluBackwardWeight: the
+// parameters of the entry points below, with the batch n for the shape).
 //
 // Determinism: no floating-point atomics; every reduction has a fixed order
 // for a given shape, so two runs of a trainer give the same bits (cuDNN
@@ -107,6 +111,11 @@ struct Context {
   /// The baseline plan (`cardinal build --target cuda --cudnn-only`): conv2d*
   /// send every convolution, grouped ones included, to cuDNN.
   bool cudnnOnly = false;
+  /// relu(BN(x)) of the fused convs that run as a decomposition (ConvBn.cu):
+  /// a device buffer grown on demand (stream-ordered), kept apart from
+  /// `workspace`, which the conv itself uses.
+  void *normalized = nullptr;
+  size_t normalizedBytes = 0;
 };
 
 /// Calls requireDevice(), selects `device`, creates both streams, the
@@ -207,6 +216,108 @@ void bnReluBackward(Context &ctx, const ActShape &s, const T *x, const T *y,
                     const T *dy, const float *scale, const float *saveMean,
                     const float *saveInvStd, T *dx, float *dscale,
                     float *dshift);
+
+//===----------------------------------------------------------------------===//
+// The conv-level training fusion (runtime/kernels/ConvStats.h,
+// BnPrologueConv.h, BnApply.h; nn.conv2d_stats ... nn.bn_add_relu_grad)
+//===----------------------------------------------------------------------===//
+// The BN whose statistics come from the producing conv's epilogue: mean and
+// invstd are values (fp32 device arrays, as written by *StatsForward), not
+// a BN's saved statistics; scale/shift (fp32) may be null. Same semantics
+// and parameter order as the CPU kernels. Grouped 3x3 convs in generated
+// trainers use GroupedConv.cuh's fused templates instead (real fusion);
+// these entry points, for every other conv (cuDNN's dense convs, the
+// direct grouped kernel), run as a decomposition: relu(BN(x)) into
+// Context::normalized, then the conv2d* path, then a statistics pass over
+// y (split Welford, as batchNormForwardTrain). Statistics are fp32 and are
+// taken from y as stored (bf16 when T is). --sync-bn: like every CUDA BN
+// kernel, per-process statistics (no reducer is consulted on the device).
+
+/// y = conv(x, w); mean/invstd = y's batch statistics; running statistics
+/// updated (momentum; unbiased variance). runningMean/Var may be null.
+template <typename T>
+void conv2dStatsForward(Context &ctx, const ConvShape &s, const T *x,
+                        const T *w, float eps, float momentum, T *y,
+                        float *mean, float *invstd, float *runningMean,
+                        float *runningVar);
+
+/// The same for conv(relu((x - inMean)·inScale·inInvstd + inShift), w).
+template <typename T>
+void bnReluConv2dStatsForward(Context &ctx, const ConvShape &s, const T *x,
+                              const float *inMean, const float *inInvstd,
+                              const float *inScale, const float *inShift,
+                              const T *w, float eps, float momentum, T *y,
+                              float *mean, float *invstd, float *runningMean,
+                              float *runningVar);
+
+/// y = conv(relu(BN(x)), w).
+template <typename T>
+void bnReluConv2dForward(Context &ctx, const ConvShape &s, const T *x,
+                         const float *mean, const float *invstd,
+                         const float *scale, const float *shift, const T *w,
+                         T *y);
+
+/// dw (fp32) of conv(relu(BN(x)), w) given dy; relu(BN(x)) recomputed.
+template <typename T>
+void bnReluConv2dBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                                const float *mean, const float *invstd,
+                                const float *scale, const float *shift,
+                                const T *dy, float *dw);
+
+/// y = relu((x - mean)·scale·invstd + shift + residual).
+template <typename T>
+void bnAddReluForward(Context &ctx, const ActShape &s, const T *x,
+                      const float *mean, const float *invstd,
+                      const float *scale, const float *shift,
+                      const T *residual, T *y);
+
+/// Gradients of bnAddReluForward given its output y and dy w.r.t. y:
+/// dresidual = dy·(y > 0), dx = BN's input gradient of it; dscale/dshift
+/// (fp32) may be null.
+template <typename T>
+void bnAddReluBackward(Context &ctx, const ActShape &s, const T *x,
+                       const T *y, const T *dy, const float *mean,
+                       const float *invstd, const float *scale, T *dx,
+                       T *dresidual, float *dscale, float *dshift);
+
+/// Gradient of relu(BN(x)) given dy w.r.t. it, the ReLU mask recomputed
+/// from x (the forward never stored relu(BN(x))).
+template <typename T>
+void bnReluApplyBackward(Context &ctx, const ActShape &s, const T *x,
+                         const T *dy, const float *mean, const float *invstd,
+                         const float *scale, const float *shift, T *dx,
+                         float *dscale, float *dshift);
+
+/// The BN-grad reductions fused into the conv backward-data whose dx is the
+/// BN + ReLU's output gradient (nn.conv2d_grad_input_bn_sums; CPU:
+/// ConvGradBnSums.h): dx = conv^T(dy, w), then, with dz = dx·[BN(bnInput) >
+/// 0] (mask recomputed), dshift = Σdz and dscale = Σdz·(bnInput - mean)·
+/// invstd per input channel. On the device a decomposition: conv2d*
+/// backward-data, then bnReluGradSums (one pass over dx).
+template <typename T>
+void conv2dBackwardDataBnSums(Context &ctx, const ConvShape &s, const T *dy,
+                              const T *w, const T *bnInput,
+                              const float *mean, const float *invstd,
+                              const float *scale, const float *shift, T *dx,
+                              float *dscale, float *dshift);
+
+/// Just the reductions: dshift = Σdz, dscale = Σdz·(x - mean)·invstd with
+/// dz = dy·[BN(x) > 0] (what generated trainers call after a grouped 3x3
+/// backward-data template).
+template <typename T>
+void bnReluGradSums(Context &ctx, const ActShape &s, const T *x, const T *dy,
+                    const float *mean, const float *invstd,
+                    const float *scale, const float *shift, float *dscale,
+                    float *dshift);
+
+/// bnReluApplyBackward's dx alone, its reductions given as dscale/dshift
+/// (nn.bn_relu_apply_grad_input).
+template <typename T>
+void bnReluApplyBackwardInput(Context &ctx, const ActShape &s, const T *x,
+                              const T *dy, const float *mean,
+                              const float *invstd, const float *scale,
+                              const float *shift, const float *dscale,
+                              const float *dshift, T *dx);
 
 //===----------------------------------------------------------------------===//
 // Pointwise, concat/slice (runtime/kernels/Elementwise.h, Concat.h)

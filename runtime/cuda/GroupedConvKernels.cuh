@@ -10,6 +10,8 @@
 #ifndef CARDINAL_RUNTIME_CUDA_GROUPEDCONVKERNELS_CUH
 #define CARDINAL_RUNTIME_CUDA_GROUPEDCONVKERNELS_CUH
 
+#include "runtime/cuda/BlockReduce.cuh"
+#include "runtime/cuda/math/BnMath.h"
 #include "runtime/cuda/math/Scalar.h"
 
 #include <cstddef>
@@ -126,28 +128,52 @@ inline WeightSplit weightSplit(int64_t n, int64_t blocksPerSlice,
   return {(n + perSlice - 1) / perSlice, perSlice};
 }
 
+/// The input prologue of the fused kernels (conv-level training fusion,
+/// cuDNN's ConvBNfprop pattern): the conv reads relu(BN(x)) with the BN's
+/// batch statistics given (math/BnMath.h's bnChannel / bnReluApply), formed
+/// while x is staged; null `mean`: no prologue. Indexed by x's channel.
+struct InputBn {
+  const float *mean = nullptr, *invStd = nullptr, *scale = nullptr,
+              *shift = nullptr;
+};
+
 /// Stages rows [ih0, ih0 + rows) x cols [-1, cols - 1] of `channels`
-/// planes (starting at `plane0`, each `h x w`) as fp32, zero outside.
-template <typename T>
+/// planes (starting at `plane0`, each `h x w`) as fp32, zero outside. With
+/// Bn, each staged pixel is relu(BN(x)) of its channel (c0 + plane index);
+/// the padding halo stays zero (the conv pads the normalized activation).
+template <bool Bn = false, typename T>
 __device__ inline void stagePadded(float *dst, const T *plane0, int channels,
                                    int ih0, int rows, int h, int w,
-                                   int64_t planeStride) {
+                                   int64_t planeStride, int c0 = 0,
+                                   InputBn bn = {}) {
   const int cols = w + 2, total = channels * rows * cols;
   for (int i = threadIdx.x; i < total; i += blockDim.x) {
     const int c = i / (rows * cols), r = (i / cols) % rows, col = i % cols;
     const int ih = ih0 + r, iw = col - 1;
-    dst[i] = ih >= 0 && ih < h && iw >= 0 && iw < w
-                 ? load(plane0[c * planeStride + ih * w + iw])
-                 : 0.f;
+    float v = 0.f;
+    if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
+      v = load(plane0[c * planeStride + ih * w + iw]);
+      if constexpr (Bn)
+        v = bnReluApply(
+            bnChannel(bn.mean, bn.invStd, bn.scale, bn.shift, c0 + c), v);
+    }
+    dst[i] = v;
   }
 }
 
+/// y = conv(x, w) (+ bias). Fused variants (conv-level training fusion):
+/// Bn: the conv reads relu(BN(x)) (InputBn, applied while staging); Stats:
+/// the epilogue also reduces the block's outputs of each of its channels,
+/// as stored (type T), to a Welford state, written to
+/// partial[o * parts + n * FwdTiles + tile] (parts = batch * FwdTiles) for
+/// bnFinalizePartsKernel to merge in order.
 template <int Groups, int CinG, int CoutG, int H, int W, int Stride,
-          typename T>
+          typename T, bool Bn = false, bool Stats = false>
 __global__ void __launch_bounds__(
     Geometry<Groups, CinG, CoutG, H, W, Stride>::FwdThreads)
     forwardKernel(const T *__restrict__ x, const T *__restrict__ w,
-                  const T *__restrict__ bias, T *__restrict__ y) {
+                  const T *__restrict__ bias, T *__restrict__ y,
+                  InputBn bn = {}, Welford *__restrict__ partial = nullptr) {
   using G = Geometry<Groups, CinG, CoutG, H, W, Stride>;
   constexpr int Co = G::FwdCo, Ci = G::FwdCi;
   __shared__ float sIn[Ci * G::FwdInRows * G::InCols];
@@ -170,8 +196,8 @@ __global__ void __launch_bounds__(
   const T *xg = x + (n * Groups * CinG + group * CinG) * H * W;
   for (int ci0 = 0; ci0 < CinG; ci0 += Ci) {
     __syncthreads(); // the previous chunk is consumed
-    stagePadded(sIn, xg + ci0 * H * W, Ci, oh0 * Stride - 1, G::FwdInRows, H,
-                W, H * W);
+    stagePadded<Bn>(sIn, xg + ci0 * H * W, Ci, oh0 * Stride - 1,
+                    G::FwdInRows, H, W, H * W, group * CinG + ci0, bn);
     for (int i = threadIdx.x; i < Co * Ci * 9; i += blockDim.x) {
       const int k = i / (Ci * 9), rest = i % (Ci * 9);
       sW[i] = load(w[((group * CoutG + co0 + k) * CinG + ci0) * 9 + rest]);
@@ -193,6 +219,39 @@ __global__ void __launch_bounds__(
           }
       }
     }
+  }
+  if constexpr (Stats) {
+    // Per output channel of the chunk: each warp Chan-merges its lanes'
+    // values (shuffle tree; inactive lanes hold empty states), lane 0 parks
+    // the warp's state in shared memory; after one barrier, thread k merges
+    // channel k's warp states in warp order. Fixed order: deterministic.
+    constexpr int Warps = G::FwdThreads / 32;
+    __shared__ Welford sRed[Warps * Co];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll 1
+    for (int k = 0; k < Co; ++k) {
+      const int o = group * CoutG + co0 + k;
+      Welford s;
+      if (active) {
+        const T v = store<T>(acc[k] + (bias ? load(bias[o]) : 0.f));
+        y[((n * Groups * CoutG + o) * G::OH + oh) * G::OW + ow] = v;
+        s.add(load(v));
+      }
+      for (int off = 16; off > 0; off >>= 1)
+        s.merge(detail::shflDown(s, off));
+      if (lane == 0)
+        sRed[warp * Co + k] = s;
+    }
+    __syncthreads();
+    if (threadIdx.x < Co) {
+      Welford s;
+      for (int wp = 0; wp < Warps; ++wp)
+        s.merge(sRed[wp * Co + threadIdx.x]);
+      const int64_t parts = int64_t(gridDim.z) * G::FwdTiles;
+      partial[(group * CoutG + co0 + threadIdx.x) * parts +
+              n * G::FwdTiles + tile] = s;
+    }
+    return;
   }
   if (!active)
     return;
@@ -277,14 +336,16 @@ __global__ void __launch_bounds__(
 }
 
 /// Partial dw over samples [n0, n1) for one (group, Co x Ci chunk): written
-/// to partial[slice][o][ci][tap] in the weight's own layout.
+/// to partial[slice][o][ci][tap] in the weight's own layout. Bn: the
+/// weight gradient of the conv that read relu(BN(x)), the activation
+/// recomputed from x while staging (nn.bn_relu_conv2d_grad_weight).
 template <int Groups, int CinG, int CoutG, int H, int W, int Stride,
-          typename T>
+          typename T, bool Bn = false>
 __global__ void __launch_bounds__(
     Geometry<Groups, CinG, CoutG, H, W, Stride>::WgtThreads)
     backwardWeightKernel(int64_t n, int64_t perSlice,
                          const T *__restrict__ x, const T *__restrict__ dy,
-                         float *__restrict__ partial) {
+                         float *__restrict__ partial, InputBn bn = {}) {
   using G = Geometry<Groups, CinG, CoutG, H, W, Stride>;
   constexpr int Co = G::WgtCo, Ci = G::WgtCi, Rows = G::FwdRows;
   constexpr int Pixels = Rows * G::OW;
@@ -309,7 +370,8 @@ __global__ void __launch_bounds__(
     for (int tile = 0; tile < G::FwdTiles; ++tile) {
       const int oh0 = tile * Rows;
       __syncthreads();
-      stagePadded(sX, xg, Ci, oh0 * Stride - 1, G::WgtInRows, H, W, H * W);
+      stagePadded<Bn>(sX, xg, Ci, oh0 * Stride - 1, G::WgtInRows, H, W,
+                      H * W, group * CinG + ci0, bn);
       for (int i = threadIdx.x; i < Co * Pixels; i += blockDim.x) {
         const int k = i / Pixels, p = i % Pixels, oh = oh0 + p / G::OW;
         sDy[i] = oh < G::OH ? load(dyg[(k * G::OH + oh) * G::OW + p % G::OW])

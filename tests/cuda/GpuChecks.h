@@ -11,6 +11,9 @@ namespace cardinal::rt::cuda::test {
 template <typename T> void checkConvs(Context &ctx, Checks &checks);
 /// BN train/eval/backward, fused BN+ReLU, max/global-average pooling.
 template <typename T> void checkNormPool(Context &ctx, Checks &checks);
+/// The conv-level training fusion: fused convs (library decomposition and
+/// the grouped 3x3 templates), bn_add_relu and the fused BN backwards.
+template <typename T> void checkFused(Context &ctx, Checks &checks);
 /// relu, add, concat/slice, linear, loss, top-k.
 template <typename T> void checkMisc(Context &ctx, Checks &checks);
 /// SGD (+ bf16 copy), casts.

@@ -28,6 +28,24 @@ template <typename T>
 bool groupedBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                            const T *dy, float *dw, float *db);
 
+/// The conv-level training fusion's grouped templates (GpuGroupedFused.cu),
+/// for the shapes groupedFusedTestShapes lists. inMean null: no prologue
+/// (groupedConv3x3StatsForward); mean null: no statistics
+/// (groupedConv3x3BnReluForward).
+std::vector<ConvShape> groupedFusedTestShapes(int64_t n);
+template <typename T>
+bool groupedFusedForward(Context &ctx, const ConvShape &s, const T *x,
+                         const float *inMean, const float *inInvstd,
+                         const float *inScale, const float *inShift,
+                         const T *w, float eps, float momentum, T *y,
+                         float *mean, float *invstd, float *runningMean,
+                         float *runningVar);
+template <typename T>
+bool groupedBnReluBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                                 const float *mean, const float *invstd,
+                                 const float *scale, const float *shift,
+                                 const T *dy, float *dw);
+
 } // namespace cardinal::rt::cuda::test
 
 #endif // CARDINAL_TESTS_CUDA_GPUGROUPED_H

@@ -61,6 +61,8 @@ int main() {
     checkConvs<bf16>(*ctx, checks);
     checkNormPool<float>(*ctx, checks);
     checkNormPool<bf16>(*ctx, checks);
+    checkFused<float>(*ctx, checks);
+    checkFused<bf16>(*ctx, checks);
     checkMisc<float>(*ctx, checks);
     checkMisc<bf16>(*ctx, checks);
     checkSgdAndCasts(*ctx, checks);

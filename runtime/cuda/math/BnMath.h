@@ -13,6 +13,7 @@
 #include "runtime/cuda/HostDevice.h"
 
 #include <math.h>
+#include <stdint.h>
 
 namespace cardinal::rt::cuda {
 
@@ -92,6 +93,72 @@ CARDINAL_HD inline float bnBackwardElement(const BnBackwardCoefs &c, float dy,
 /// dReLU folded into the BN backward: the gradient reaching the BN output.
 CARDINAL_HD inline float reluGrad(float yOrX, float dy) {
   return yOrX > 0.f ? dy : 0.f;
+}
+
+/// The conv-level training fusion (runtime/kernels/BnApply.h): a BN whose
+/// batch statistics (mean, invstd) are values from the producing conv's
+/// epilogue, applied per channel as v = (x - mean) * a + b with
+/// a = scale * invstd (scale/shift null: 1 and 0), exactly BnApply.h's
+/// detail::BnCoeffs (a float product of two floats is what the CPU's double
+/// product rounds to). The same map is the forward prologue and the
+/// backward's recomputed ReLU mask, so both make the same decision.
+struct BnChannel {
+  float mean, a, b;
+  CARDINAL_HD float operator()(float x) const { return (x - mean) * a + b; }
+};
+CARDINAL_HD inline BnChannel bnChannel(const float *mean, const float *invstd,
+                                       const float *scale, const float *shift,
+                                       int64_t c) {
+  BnChannel k;
+  k.mean = mean[c];
+  k.a = (scale ? scale[c] : 1.f) * invstd[c];
+  k.b = shift ? shift[c] : 0.f;
+  return k;
+}
+/// relu(BN(x)): the prologue of bn_relu_conv2d* (and its weight gradient).
+CARDINAL_HD inline float bnReluApply(const BnChannel &k, float x) {
+  const float v = k(x);
+  return v > 0.f ? v : 0.f;
+}
+/// relu(BN(x) + residual): nn.bn_add_relu.
+CARDINAL_HD inline float bnAddRelu(const BnChannel &k, float x,
+                                   float residual) {
+  const float v = k(x) + residual;
+  return v > 0.f ? v : 0.f;
+}
+/// The gradient reaching BN's output through a ReLU whose mask is
+/// recomputed from x (nn.bn_relu_apply_grad): dy where relu(BN(x)) > 0.
+CARDINAL_HD inline float bnReluRecomputedGrad(const BnChannel &k, float x,
+                                              float dy) {
+  return k(x) > 0.f ? dy : 0.f;
+}
+
+/// bnBackwardCoefs from the BN's parameter gradients instead of the sums
+/// (nn.bn_relu_apply_grad_input: the conv backward-data took them):
+/// dshift = Σdz and dscale = Σdz·(x - mean)·invstd, so Σdz·(x - mean) =
+/// dscale / invstd (BnApply.cpp's bnReluApplyBackwardInput).
+CARDINAL_HD inline BnBackwardCoefs bnBackwardCoefsFromGrads(
+    float scale, float invStd, float dscale, float dshift, float count) {
+  return bnBackwardCoefs(scale, invStd, dshift, dscale / invStd, count);
+}
+
+/// Batch statistics from a channel's Welford state (merged from per-block
+/// partials): mean, 1/sqrt(biased var + eps), and the running statistics
+/// updated as batchNormForwardTrain does (null running pointers: skipped).
+struct BnBatchStats {
+  float mean, invStd, runningMean, runningVar;
+};
+CARDINAL_HD inline BnBatchStats bnBatchStats(const Welford &w, float eps,
+                                             float momentum,
+                                             float runningMean,
+                                             float runningVar) {
+  BnBatchStats r;
+  const float var = w.variance();
+  r.mean = w.mean;
+  r.invStd = bnInvStd(var, eps);
+  r.runningMean = bnRunningMean(runningMean, w.mean, momentum);
+  r.runningVar = bnRunningVar(runningVar, var, w.count, momentum);
+  return r;
 }
 
 } // namespace cardinal::rt::cuda
