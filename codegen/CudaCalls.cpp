@@ -29,6 +29,17 @@ const std::map<std::string, Roles> &roleTable() {
       {"bn_train_relu", {"affff", "a"}},
       {"batch_norm_backward", {"aaf", "aff"}},
       {"bn_relu_backward", {"aaaf", "aff"}},
+      // The conv-level training fusion: BN statistics are float values.
+      {"conv2d_stats", {"awffff", "aff"}},
+      {"bn_relu_conv2d_stats", {"affffwffff", "aff"}},
+      {"bn_relu_conv2d", {"affffw", "a"}},
+      {"bn_relu_conv2d_backward_weight", {"affffa", "f"}},
+      {"bn_add_relu", {"affffa", "a"}},
+      {"bn_relu_apply_backward", {"aaffff", "aff"}},
+      {"bn_add_relu_backward", {"aaafff", "aaff"}},
+      // ... with the BN-grad reductions in the conv backward-data.
+      {"conv2d_backward_data_bn_sums", {"awaffff", "aff"}},
+      {"bn_relu_apply_backward_input", {"aaffffff", "a"}},
       {"relu_forward", {"s", "s"}},
       {"relu_backward", {"s", "s"}},
       {"add", {"s", "s"}},
@@ -59,6 +70,19 @@ char roleAt(const char *roles, size_t i) {
 
 const std::string &bnOwner(const KernelCall &c) { return c.names.at("bn"); }
 
+// The weight of a conv kernel's forward convolution (null: not a conv).
+const std::vector<int64_t> *convWeight(const KernelCall &c) {
+  const std::string &k = c.kernel;
+  if (k == "conv2d_forward" || k == "conv2d_backward_data" ||
+      k == "conv2d_stats" || k == "conv2d_backward_data_bn_sums")
+    return &c.inputs[1].shape;
+  if (k == "bn_relu_conv2d" || k == "bn_relu_conv2d_stats")
+    return &c.inputs[5].shape;
+  if (k == "conv2d_backward_weight" || k == "bn_relu_conv2d_backward_weight")
+    return &c.outputs[0].shape;
+  return nullptr;
+}
+
 } // namespace
 
 bool cudaEmitterSupports(const std::string &kernel) {
@@ -82,12 +106,10 @@ std::set<std::string> lowPrecisionWeights(const KernelPlan &plan) {
 bool usesGeneratedGroupedConv(const KernelCall &c, const CudaOptions &opts) {
   if (opts.cudnnOnly)
     return false;
-  if (c.kernel != "conv2d_forward" && c.kernel != "conv2d_backward_data" &&
-      c.kernel != "conv2d_backward_weight")
+  const std::vector<int64_t> *weight = convWeight(c);
+  if (!weight)
     return false;
-  // The weight is input 1 (forward, backward data) or the output (weight).
-  const auto &w = c.kernel == "conv2d_backward_weight" ? c.outputs[0].shape
-                                                       : c.inputs[1].shape;
+  const auto &w = *weight;
   const auto &i = c.ints;
   return i.at("groups") > 1 && w.size() == 4 && w[2] == 3 && w[3] == 3 &&
          i.at("pad_h") == 1 && i.at("pad_w") == 1 && i.at("dilation_h") == 1 &&
@@ -198,6 +220,65 @@ void CudaCallPrinter::conv(const KernelCall &c) {
                       ptr(out[0], 'f'));
 }
 
+// The conv-level training fusion's convs: grouped 3x3 layers instantiate
+// GroupedConv.cuh's fused templates (prologue and statistics epilogue in
+// the conv kernel); the rest call the library (a decomposition, ConvBn.cu).
+void CudaCallPrinter::fusedConv(const KernelCall &c) {
+  const auto &in = c.inputs;
+  const auto &out = c.outputs;
+  const std::string &k = c.kernel;
+  const char *T = act();
+  const bool weightGrad = k == "bn_relu_conv2d_backward_weight";
+  const bool prologue = k != "conv2d_stats";
+  const auto &x = in[0].shape, &w = *convWeight(c);
+  const auto &y = weightGrad ? in[5].shape : out[0].shape;
+  // (x[, inMean, inInvstd, inScale, inShift], w | dy)
+  std::string args = ptr(in[0], 'a');
+  if (prologue)
+    args += fmt::format(", {}, {}, {}, {}", ptr(in[1], 'f'), ptr(in[2], 'f'),
+                        ptr(in[3], 'f'), ptr(in[4], 'f'));
+  if (k == "conv2d_stats")
+    args += ", " + ptr(in[1], 'w');
+  else
+    args += ", " + ptr(in[5], weightGrad ? 'a' : 'w');
+  if (k == "conv2d_stats" || k == "bn_relu_conv2d_stats")
+    args += fmt::format(", {}, {}, {}, {}, {}, {}, {}",
+                        floatLit(c.reals.at("eps")),
+                        floatLit(c.reals.at("momentum")), ptr(out[0], 'a'),
+                        ptr(out[1], 'f'), ptr(out[2], 'f'),
+                        ptr(in[in.size() - 2], 'f'),
+                        ptr(in[in.size() - 1], 'f'));
+  else
+    args += ", " + ptr(out[0], weightGrad ? 'f' : 'a');
+  if (usesGeneratedGroupedConv(c, opts)) {
+    const int64_t groups = c.ints.at("groups");
+    const char *name = k == "conv2d_stats" ? "groupedConv3x3StatsForward"
+                       : k == "bn_relu_conv2d_stats"
+                           ? "groupedConv3x3BnReluStatsForward"
+                       : k == "bn_relu_conv2d" ? "groupedConv3x3BnReluForward"
+                                               : "groupedConv3x3BnReluBackwardWeight";
+    os << fmt::format("    // generated grouped 3x3 ({}): {} groups of {} -> "
+                      "{} channels, input {}x{}, stride {}\n",
+                      k == "conv2d_stats" ? "statistics epilogue"
+                      : k == "bn_relu_conv2d_stats"
+                          ? "BN+ReLU prologue, statistics epilogue"
+                      : k == "bn_relu_conv2d" ? "BN+ReLU prologue"
+                                              : "BN+ReLU prologue, weight gradient",
+                      groups, x[1] / groups, w[0] / groups, x[2], x[3],
+                      c.ints.at("stride_h"))
+       << fmt::format("    {}<{}, {}, {}, {}, {}, {}, {}>(ctx, {}, {});\n",
+                      name, groups, x[1] / groups, w[0] / groups, x[2], x[3],
+                      c.ints.at("stride_h"), T, x[0], args);
+    return;
+  }
+  const char *name = k == "conv2d_stats"           ? "conv2dStatsForward"
+                     : k == "bn_relu_conv2d_stats" ? "bnReluConv2dStatsForward"
+                     : k == "bn_relu_conv2d"       ? "bnReluConv2dForward"
+                                               : "bnReluConv2dBackwardWeight";
+  os << fmt::format("    {}<{}>(ctx, {}, {});\n", name, T,
+                    convShape(x, w, y, c), args);
+}
+
 void CudaCallPrinter::emit(const KernelCall &c, size_t index) {
   auto role = roleTable().find(c.kernel);
   if (role == roleTable().end())
@@ -236,6 +317,73 @@ void CudaCallPrinter::emit(const KernelCall &c, size_t index) {
         floatLit(c.reals.at("eps")),
         c.ints.at("residual") ? P(in[6], 6, false) : "nullptr",
         c.ints.at("relu") ? "true" : "false", P(out[0], 0, true));
+  } else if (k == "conv2d_stats" || k == "bn_relu_conv2d_stats" ||
+             k == "bn_relu_conv2d" || k == "bn_relu_conv2d_backward_weight") {
+    fusedConv(c);
+  } else if (k == "conv2d_backward_data_bn_sums") {
+    // dx = conv^T(dy, w), then the BN + ReLU backward's reductions over it
+    // (the mask recomputed from the BN's input in[2]).
+    const auto &x = out[0].shape;
+    const std::string sums = fmt::format(
+        "{}, {}, {}, {}, {}, {}, {}, {}", P(in[2], 2, false),
+        P(in[3], 3, false), P(in[4], 4, false), P(in[5], 5, false),
+        P(in[6], 6, false), P(out[0], 0, true), P(out[1], 1, true),
+        P(out[2], 2, true));
+    if (usesGeneratedGroupedConv(c, opts)) {
+      const int64_t groups = c.ints.at("groups");
+      os << fmt::format("    // generated grouped 3x3: {} groups of {} -> {} "
+                        "channels, input {}x{}, stride {}; then the BN-grad "
+                        "reductions over dx\n",
+                        groups, x[1] / groups, in[1].shape[0] / groups, x[2],
+                        x[3], c.ints.at("stride_h"))
+         << fmt::format("    groupedConv3x3BackwardData<{}, {}, {}, {}, {}, "
+                        "{}, {}>(ctx, {}, {}, {}, {}, false);\n",
+                        groups, x[1] / groups, in[1].shape[0] / groups, x[2],
+                        x[3], c.ints.at("stride_h"), T, x[0],
+                        P(in[0], 0, false), P(in[1], 1, false),
+                        P(out[0], 0, true))
+         << fmt::format("    bnReluGradSums<{}>(ctx, {}, {}, {}, {}, {}, {}, "
+                        "{}, {}, {});\n",
+                        T, actShape(x), P(in[2], 2, false), P(out[0], 0, true),
+                        P(in[3], 3, false), P(in[4], 4, false),
+                        P(in[5], 5, false), P(in[6], 6, false),
+                        P(out[1], 1, true), P(out[2], 2, true));
+    } else {
+      os << fmt::format("    conv2dBackwardDataBnSums<{}>(ctx, {}, {}, {}, "
+                        "{});\n",
+                        T, convShape(x, in[1].shape, in[0].shape, c),
+                        P(in[0], 0, false), P(in[1], 1, false), sums);
+    }
+  } else if (k == "bn_relu_apply_backward_input") {
+    os << fmt::format(
+        "    bnReluApplyBackwardInput<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, "
+        "{}, {});\n",
+        T, actShape(in[1].shape), P(in[1], 1, false), P(in[0], 0, false),
+        P(in[2], 2, false), P(in[3], 3, false), P(in[4], 4, false),
+        P(in[5], 5, false), P(in[6], 6, false), P(in[7], 7, false),
+        P(out[0], 0, true));
+  } else if (k == "bn_add_relu") {
+    os << fmt::format(
+        "    bnAddReluForward<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {});\n", T,
+        actShape(in[0].shape), P(in[0], 0, false), P(in[1], 1, false),
+        P(in[2], 2, false), P(in[3], 3, false), P(in[4], 4, false),
+        P(in[5], 5, false), P(out[0], 0, true));
+  } else if (k == "bn_relu_apply_backward") {
+    os << fmt::format(
+        "    bnReluApplyBackward<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+        "{});\n",
+        T, actShape(in[1].shape), P(in[1], 1, false), P(in[0], 0, false),
+        P(in[2], 2, false), P(in[3], 3, false), P(in[4], 4, false),
+        P(in[5], 5, false), P(out[0], 0, true), P(out[1], 1, true),
+        P(out[2], 2, true));
+  } else if (k == "bn_add_relu_backward") {
+    os << fmt::format(
+        "    bnAddReluBackward<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+        "{});\n",
+        T, actShape(in[2].shape), P(in[2], 2, false), P(in[1], 1, false),
+        P(in[0], 0, false), P(in[3], 3, false), P(in[4], 4, false),
+        P(in[5], 5, false), P(out[0], 0, true), P(out[1], 1, true),
+        P(out[2], 2, true), P(out[3], 3, true));
   } else if (k == "bias_grad") {
     const auto &s = in[0].shape;
     int64_t hw = s.size() > 2 ? s[2] * s[3] : 1;

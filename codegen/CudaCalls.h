@@ -25,8 +25,9 @@ namespace cardinal::codegen {
 /// they get a bf16 copy on the device (refreshed by the SGD update).
 std::set<std::string> lowPrecisionWeights(const KernelPlan &plan);
 
-/// Whether a conv call (forward, backward data or weight) goes to a
-/// generated grouped 3x3 kernel rather than the generic conv2d* entry.
+/// Whether a conv call (forward, backward data or weight, or one of the
+/// conv-level training fusion's convs) goes to a generated grouped 3x3
+/// kernel rather than the library's entry points.
 bool usesGeneratedGroupedConv(const KernelCall &c, const CudaOptions &opts);
 
 class CudaCallPrinter {
@@ -51,6 +52,7 @@ private:
   char typeOf(const Buffer &b) const; // 'a' or 'f': what its writer stored
   void check(const KernelCall &c, const Buffer &b, char role) const;
   void conv(const KernelCall &c);
+  void fusedConv(const KernelCall &c); // the conv-level training fusion
 
   std::ostringstream &os;
   const CudaOptions &opts;

@@ -45,26 +45,32 @@ std::string messageOf(const KernelCall &call, bool bf16) {
 }
 
 TEST(CudaEmitter, UnknownKernelNamesKernelAndOp) {
+  // A kernel the plan may gain before runtime/cuda has it (`cardinal build
+  // --target cuda` then falls back to a fusion level the emitter prints).
   KernelCall c;
-  c.kernel = "conv2d_stats";
-  c.origin = "nn.conv2d_stats loc(\"stem.conv\")";
+  c.kernel = "conv3d_forward";
+  c.origin = "nn.conv3d loc(\"stem.conv\")";
   std::string m = messageOf(c, false);
-  EXPECT_NE(m.find("no CUDA code for kernel 'conv2d_stats'"), std::string::npos)
+  EXPECT_NE(m.find("no CUDA code for kernel 'conv3d_forward'"),
+            std::string::npos)
       << m;
-  EXPECT_NE(m.find("nn.conv2d_stats loc(\"stem.conv\")"), std::string::npos)
+  EXPECT_NE(m.find("nn.conv3d loc(\"stem.conv\")"),
+            std::string::npos)
       << m;
   EXPECT_NE(m.find("--target cpu"), std::string::npos) << m;
 }
 
 TEST(CudaEmitter, SupportedKernels) {
-  for (const char *k : {"conv2d_forward", "conv2d_bn_act", "bn_train_relu",
-                        "bn_relu_backward", "sgd_update", "concat"})
+  // Including every kernel of the conv-level training fusion.
+  for (const char *k :
+       {"conv2d_forward", "conv2d_bn_act", "bn_train_relu", "bn_relu_backward",
+        "sgd_update", "concat", "conv2d_stats", "bn_relu_conv2d_stats",
+        "bn_relu_conv2d", "bn_relu_conv2d_backward_weight", "bn_add_relu",
+        "bn_relu_apply_backward", "bn_add_relu_backward"})
     EXPECT_TRUE(cudaEmitterSupports(k)) << k;
-  EXPECT_FALSE(cudaEmitterSupports("conv2d_stats"));
-  EXPECT_FALSE(cudaEmitterSupports("bn_relu_conv2d"));
+  EXPECT_FALSE(cudaEmitterSupports("conv3d_forward"));
 }
 
-// bf16: a weight gradient (float) read as an activation is refused.
 TEST(CudaEmitter, Bf16TypeMismatchIsRefused) {
   KernelCall grad;
   grad.kernel = "bias_grad";

@@ -1,7 +1,8 @@
 #!/bin/bash
 # build_cuda_trainer.sh CARDINAL WORKDIR MODEL [build flags...]
 #
-# Builds a CUDA trainer (nvcc compile + link), fails on any nvcc warning,
+# Builds a CUDA trainer (nvcc compile + link), fails on any nvcc warning or
+# a fusion fallback note,
 # then checks the trainer without a GPU: `info` prints the model; `train`
 # exits 1 naming the missing device and `--target cpu` (on a machine with a
 # GPU, `train` must instead succeed for one short epoch).
@@ -18,6 +19,12 @@ if ! "$cardinal" build "$@" -o "$dir/trainer" >"$dir/build.out" 2>"$dir/build.er
 fi
 cat "$dir/build.out"
 echo "nvcc build: $(($(date +%s) - start)) s"
+# runtime/cuda has a kernel for every fused op: the step keeps the training
+# fusion (no fallback note).
+if grep -q "note: --target cuda" "$dir/build.err"; then
+  cat "$dir/build.err"
+  fail "the CUDA build fell back from the training fusion"
+fi
 if grep -qi "warning" "$dir/build.err"; then
   cat "$dir/build.err"
   fail "nvcc warned on the generated .cu"
