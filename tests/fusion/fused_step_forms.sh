@@ -7,7 +7,8 @@
 # step from the same seed and compare loss, every gradient, every updated
 # parameter, BN running statistic and momentum buffer: <= 1e-5 relative
 # (issue #5). Also checks that the fused trainer calls the conv-level fused
-# kernels (statistics epilogue, BN+ReLU prologue).
+# kernels (statistics epilogue, BN+ReLU prologue, BN-grad reductions in the
+# conv backward-data).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,8 +43,9 @@ for form in a b c; do
   done
   stats=$(grep -c 'conv2dStatsForward<float>' "$dir/fused.cpp" || true)
   prologue=$(grep -c 'bnReluConv2dForward<float>' "$dir/fused.cpp" || true)
-  echo "=== form ($form): $stats conv2dStatsForward, $prologue bnReluConv2dForward calls ==="
-  if [[ $stats -eq 0 || $prologue -eq 0 ]]; then
+  sums=$(grep -c 'conv2dBackwardDataBnSums<float>' "$dir/fused.cpp" || true)
+  echo "=== form ($form): $stats conv2dStatsForward, $prologue bnReluConv2dForward, $sums conv2dBackwardDataBnSums calls ==="
+  if [[ $stats -eq 0 || $prologue -eq 0 || $sums -eq 0 ]]; then
     echo "form ($form): the fused trainer has no conv-level fused kernels"
     status=1
   fi
