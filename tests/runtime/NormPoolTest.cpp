@@ -5,6 +5,9 @@
 #include "runtime/kernels/BatchNorm.h"
 #include "runtime/kernels/Pool.h"
 
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 using namespace cardinal::rt;
@@ -177,6 +180,29 @@ TEST(MaxPool, ForwardMatchesNaive) {
     std::vector<float> y2(s.outputSize());
     maxPool2dForward<float>(s, x.data(), y2.data(), nullptr);
     EXPECT_EQ(y2, ref);
+  }
+}
+
+// The inference path (no argmax: vector max per tap row) and the argmax
+// path agree bit for bit, NaNs included: a NaN propagates and the first
+// one in window order (its payload) is the one kept.
+TEST(MaxPool, NoArgmaxPathPropagatesTheFirstNaN) {
+  Random rng(31);
+  for (const PoolShape &s : poolShapes()) {
+    auto x = uniform<float>(rng, s.inputSize());
+    for (size_t i = 0; i < x.size(); i += 7) {
+      uint32_t bits = 0x7fc00000u | static_cast<uint32_t>(i); // payload = i
+      std::memcpy(&x[i], &bits, sizeof bits);
+    }
+    std::vector<float> a(s.outputSize()), b(s.outputSize());
+    std::vector<int32_t> idx(s.outputSize());
+    maxPool2dForward<float>(s, x.data(), a.data(), idx.data());
+    maxPool2dForward<float>(s, x.data(), b.data(), nullptr);
+    int64_t nans = 0;
+    for (size_t o = 0; o < a.size(); ++o)
+      nans += std::isnan(a[o]);
+    EXPECT_GT(nans, 0);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
   }
 }
 
