@@ -195,6 +195,19 @@ __global__ void bnFinalizePartsKernel(int64_t parts, const Welford *partial,
   }
 }
 
+/// y = relu(BN(x)) with given statistics: the prologue of the fused convs
+/// that run as a decomposition (ConvBn.cu), BnChannel's rounding exactly.
+template <typename T>
+__global__ void bnReluApplyKernel(ActShape s, const T *x, const float *mean,
+                                  const float *invStd, const float *scale,
+                                  const float *shift, T *y) {
+  const int64_t hw = s.h * s.w;
+  CARDINAL_GRID_STRIDE(i, s.n * s.c * hw) {
+    const BnChannel k = bnChannel(mean, invStd, scale, shift, (i / hw) % s.c);
+    y[i] = store<T>(bnReluApply(k, load(x[i])));
+  }
+}
+
 /// y = relu(BN(x) + residual) with given statistics (nn.bn_add_relu).
 template <typename T>
 __global__ void bnAddReluKernel(ActShape s, const T *x, const float *mean,

@@ -76,8 +76,8 @@ const T *normalizeInput(Context &ctx, const ConvShape &s, const T *x,
   T *buf = static_cast<T *>(
       normalizedBuffer(ctx, sizeof(T) * static_cast<size_t>(in.size()), what));
   if (in.size() > 0) {
-    bnApplyKernel<<<detail::blocksFor(in.size()), kThreads, 0, ctx.stream>>>(
-        in, x, mean, invstd, scale, shift, true, buf);
+    bnReluApplyKernel<<<detail::blocksFor(in.size()), kThreads, 0,
+                        ctx.stream>>>(in, x, mean, invstd, scale, shift, buf);
     detail::checkLaunch(what);
   }
   return buf;

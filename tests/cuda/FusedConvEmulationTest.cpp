@@ -216,6 +216,21 @@ TEST_P(FusedBnEmulationTest, AddReluAndApplyGradMatchCpu) {
   InBn k(rng, s.c);
   const float count = float(s.n * s.hw());
 
+  // relu(BN(x)): the decomposition's prologue (ConvBn.cu).
+  {
+    std::vector<float> ref(s.size()), got(s.size(), NAN);
+    rt::detail::normalizeReluImages<float>(0, s.n, s.c, s.hw(), x.data(),
+                                           k.mean.data(), k.invstd.data(),
+                                           k.scale.data(), k.shift.data(),
+                                           ref.data());
+    launch({blocks, 1, 1}, kThreads, [&] {
+      bn::bnReluApplyKernel<float>(s, x.data(), k.mean.data(),
+                                   k.invstd.data(), k.scale.data(),
+                                   k.shift.data(), got.data());
+    });
+    EXPECT_LT(relError(got, ref), 1e-6) << "relu(BN(x))";
+  }
+
   // bn_add_relu forward.
   std::vector<float> y(s.size()), gy(s.size(), NAN);
   rt::bnAddReluForward<float>(s, x.data(), k.mean.data(), k.invstd.data(),

@@ -101,10 +101,13 @@ CARDINAL_HD inline float reluGrad(float yOrX, float dy) {
 /// a = scale * invstd (scale/shift null: 1 and 0), exactly BnApply.h's
 /// detail::BnCoeffs (a float product of two floats is what the CPU's double
 /// product rounds to). The same map is the forward prologue and the
-/// backward's recomputed ReLU mask, so both make the same decision.
+/// backward's recomputed ReLU mask, so both make the same decision: it is
+/// one explicit fused multiply-add, rounded the same way in every kernel
+/// and on the host whatever the compiler contracts (at most an ulp from the
+/// CPU's separately rounded product and sum).
 struct BnChannel {
   float mean, a, b;
-  CARDINAL_HD float operator()(float x) const { return (x - mean) * a + b; }
+  CARDINAL_HD float operator()(float x) const { return fmaf(x - mean, a, b); }
 };
 CARDINAL_HD inline BnChannel bnChannel(const float *mean, const float *invstd,
                                        const float *scale, const float *shift,
