@@ -70,9 +70,7 @@ namespace grouped3x3 {
 inline void checkLaunch(const char *what) {
   checkCuda(cudaGetLastError(), what);
 }
-} // namespace grouped3x3
 
-namespace grouped3x3 {
 /// The forward launches, plain or fused (forwardKernel's Bn, Stats).
 template <int Groups, int CinG, int CoutG, int H, int W, int Stride,
           typename T, bool Bn, bool Stats>
