@@ -228,7 +228,7 @@ __global__ void __launch_bounds__(
     constexpr int Warps = G::FwdThreads / 32;
     __shared__ Welford sRed[Warps * Co];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll 1
+#pragma unroll // acc[k] must stay in registers: no runtime index
     for (int k = 0; k < Co; ++k) {
       const int o = group * CoutG + co0 + k;
       Welford s;
