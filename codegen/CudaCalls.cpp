@@ -250,32 +250,38 @@ void CudaCallPrinter::fusedConv(const KernelCall &c) {
                         ptr(in[in.size() - 1], 'f'));
   else
     args += ", " + ptr(out[0], weightGrad ? 'f' : 'a');
+  // kernel -> (generated grouped template, library entry point, what the
+  // grouped kernel fuses).
+  struct Names {
+    const char *grouped, *library, *fuses;
+  };
+  static const std::map<std::string, Names> names = {
+      {"conv2d_stats",
+       {"groupedConv3x3StatsForward", "conv2dStatsForward",
+        "statistics epilogue"}},
+      {"bn_relu_conv2d_stats",
+       {"groupedConv3x3BnReluStatsForward", "bnReluConv2dStatsForward",
+        "BN+ReLU prologue, statistics epilogue"}},
+      {"bn_relu_conv2d",
+       {"groupedConv3x3BnReluForward", "bnReluConv2dForward",
+        "BN+ReLU prologue"}},
+      {"bn_relu_conv2d_backward_weight",
+       {"groupedConv3x3BnReluBackwardWeight", "bnReluConv2dBackwardWeight",
+        "BN+ReLU prologue, weight gradient"}},
+  };
+  const Names &n = names.at(k);
   if (usesGeneratedGroupedConv(c, opts)) {
     const int64_t groups = c.ints.at("groups");
-    const char *name = k == "conv2d_stats" ? "groupedConv3x3StatsForward"
-                       : k == "bn_relu_conv2d_stats"
-                           ? "groupedConv3x3BnReluStatsForward"
-                       : k == "bn_relu_conv2d" ? "groupedConv3x3BnReluForward"
-                                               : "groupedConv3x3BnReluBackwardWeight";
     os << fmt::format("    // generated grouped 3x3 ({}): {} groups of {} -> "
                       "{} channels, input {}x{}, stride {}\n",
-                      k == "conv2d_stats" ? "statistics epilogue"
-                      : k == "bn_relu_conv2d_stats"
-                          ? "BN+ReLU prologue, statistics epilogue"
-                      : k == "bn_relu_conv2d" ? "BN+ReLU prologue"
-                                              : "BN+ReLU prologue, weight gradient",
-                      groups, x[1] / groups, w[0] / groups, x[2], x[3],
-                      c.ints.at("stride_h"))
+                      n.fuses, groups, x[1] / groups, w[0] / groups, x[2],
+                      x[3], c.ints.at("stride_h"))
        << fmt::format("    {}<{}, {}, {}, {}, {}, {}, {}>(ctx, {}, {});\n",
-                      name, groups, x[1] / groups, w[0] / groups, x[2], x[3],
-                      c.ints.at("stride_h"), T, x[0], args);
+                      n.grouped, groups, x[1] / groups, w[0] / groups, x[2],
+                      x[3], c.ints.at("stride_h"), T, x[0], args);
     return;
   }
-  const char *name = k == "conv2d_stats"           ? "conv2dStatsForward"
-                     : k == "bn_relu_conv2d_stats" ? "bnReluConv2dStatsForward"
-                     : k == "bn_relu_conv2d"       ? "bnReluConv2dForward"
-                                               : "bnReluConv2dBackwardWeight";
-  os << fmt::format("    {}<{}>(ctx, {}, {});\n", name, T,
+  os << fmt::format("    {}<{}>(ctx, {}, {});\n", n.library, T,
                     convShape(x, w, y, c), args);
 }
 
