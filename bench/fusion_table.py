@@ -17,7 +17,8 @@ unfused/fused and torch/fused (> 1: fused Cardinal is faster).
 
 Cardinal's inference is timed in-process by bench/predict_harness.cpp
 (bench/inference_vs_torch.py builds it); its training step by the compiled
-trainer's own img/s over synthetic data (bench/train_step_vs_torch.py).
+trainer's `bench` command (5 warm-up steps, then the timed ones, on one
+random batch; bench/train_step_vs_torch.py).
 
 Run time, measured on this project's 2-core VM with other jobs running:
 --quick (2 repeats; 2 predicts / 3 training steps per run) 4.4 min at load
