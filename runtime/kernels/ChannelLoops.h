@@ -8,11 +8,11 @@
 //    (a mispredict per element: ~2 GB/s); the loops below load both sides
 //    unconditionally so the select vectorizes.
 //  - The library is built for baseline x86-64 (SSE2) so it runs anywhere;
-//    these functions are compiled three times (x86-64-v4 = AVX-512,
-//    x86-64-v3 = AVX2+FMA, baseline) and picked at load time from CPUID
-//    (GCC target_clones), like the direct conv's per-ISA loops.
+//    these functions are compiled three times (AVX-512, AVX2+FMA,
+//    baseline; ChannelLoopsBody.inc) and picked at run time at the direct
+//    conv's vector level (DirectConvIsa.h), which tests can force.
 // Sums are accumulated in double, as PyTorch's CPU BN does. The vector
-// order of those sums depends on the ISA picked, so results can differ in
+// order of those sums depends on the level picked, so results can differ in
 // the last bit between machines, never between runs on one machine.
 //
 //===----------------------------------------------------------------------===//

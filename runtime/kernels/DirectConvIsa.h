@@ -4,7 +4,8 @@
 // are compiled three times in one translation unit (baseline SSE2, AVX2+FMA,
 // AVX-512) via per-function target attributes, and picked at run time from
 // CPUID, so the library runs on any x86-64 yet uses the widest vectors the
-// machine has. Tests force each level to check all three.
+// machine has. The BN/ReLU loops (ChannelLoops.h) follow the same level.
+// Tests force each level to check all three.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_RUNTIME_KERNELS_DIRECTCONVISA_H
