@@ -106,15 +106,17 @@ void requireValid(const ConvShape &s, const char *what) {
     throw std::invalid_argument(std::string(what) + ": invalid ConvShape");
 }
 
-/// The two-pass fused BN backward: y non-null masks by y > 0 (and writes
-/// dres), else the mask is recomputed from x.
+/// The fused BN backward's first pass: the masked gradient's two sums per
+/// channel (dscale/dshift, either may be null) and the dx pass's constants,
+/// which it returns (in the workspace). y non-null masks by y > 0 (and
+/// writes the masked gradient to dres), else the mask is recomputed from x.
 template <typename T>
-void fusedBnBackward(Context &ctx, const ActShape &s, const T *x, const T *y,
-                     const T *dy, const float *mean, const float *invstd,
-                     const float *scale, const float *shift, T *dx, T *dres,
-                     float *dscale, float *dshift, const char *what) {
-  if (s.size() == 0)
-    return;
+const BnBackwardCoefs *gradReductions(Context &ctx, const ActShape &s,
+                                      const T *x, const T *y, const T *dy,
+                                      const float *mean, const float *invstd,
+                                      const float *scale, const float *shift,
+                                      T *dres, float *dscale, float *dshift,
+                                      const char *what) {
   const int64_t splits = bnSplits(s);
   const int64_t partialFloats = 2 * s.c * splits;
   float *base = workspaceAs<float>(ctx, partialFloats + 3 * s.c, what);
@@ -129,14 +131,29 @@ void fusedBnBackward(Context &ctx, const ActShape &s, const T *x, const T *y,
                          kThreads, 0, ctx.stream>>>(
       s.c, splits, static_cast<float>(s.n * s.hw()), partial, scale, invstd,
       dscale, dshift, coefs);
+  detail::checkLaunch(what);
+  return coefs;
+}
+
+/// The two-pass fused BN backward: gradReductions, then dx.
+template <typename T>
+void fusedBnBackward(Context &ctx, const ActShape &s, const T *x, const T *y,
+                     const T *dy, const float *mean, const float *invstd,
+                     const float *scale, const float *shift, T *dx, T *dres,
+                     float *dscale, float *dshift, const char *what) {
+  if (s.size() == 0)
+    return;
+  const BnBackwardCoefs *coefs =
+      gradReductions(ctx, s, x, y, dy, mean, invstd, scale, shift, dres,
+                     dscale, dshift, what);
   bnApplyGradFusedKernel<<<detail::blocksFor(s.size()), kThreads, 0,
                            ctx.stream>>>(s, x, y, dy, mean, invstd, scale,
                                          shift, coefs, dx);
   detail::checkLaunch(what);
 }
 
-/// The two reductions of the mask-recomputed BN backward (its first pass;
-/// dx = dy is the conv backward-data's output): dscale/dshift.
+/// The two reductions of the mask-recomputed BN backward alone (its first
+/// pass; dy is the conv backward-data's output): dscale/dshift.
 template <typename T>
 void gradSums(Context &ctx, const ActShape &s, const T *x, const T *dy,
               const float *mean, const float *invstd, const float *scale,
@@ -144,22 +161,9 @@ void gradSums(Context &ctx, const ActShape &s, const T *x, const T *dy,
               const char *what) {
   if (s.size() == 0)
     return;
-  const int64_t splits = bnSplits(s);
-  const int64_t partialFloats = 2 * s.c * splits;
-  float *base = workspaceAs<float>(ctx, partialFloats + 3 * s.c, what);
-  auto *partial = reinterpret_cast<BnGradSums *>(base);
-  auto *coefs = reinterpret_cast<BnBackwardCoefs *>(base + partialFloats);
-  bnPartialGradFusedKernel<<<dim3(static_cast<unsigned>(splits),
-                                  static_cast<unsigned>(s.c)),
-                             kThreads, 0, ctx.stream>>>(
-      s, x, static_cast<const T *>(nullptr), dy, mean, invstd, scale, shift,
-      static_cast<T *>(nullptr), partial);
-  bnFinalizeGradKernel<<<static_cast<unsigned>((s.c + kThreads - 1) /
-                                               kThreads),
-                         kThreads, 0, ctx.stream>>>(
-      s.c, splits, static_cast<float>(s.n * s.hw()), partial, scale, invstd,
-      dscale, dshift, coefs);
-  detail::checkLaunch(what);
+  gradReductions(ctx, s, x, static_cast<const T *>(nullptr), dy, mean, invstd,
+                 scale, shift, static_cast<T *>(nullptr), dscale, dshift,
+                 what);
 }
 
 } // namespace

@@ -97,7 +97,7 @@ void bnReluApplyBackward(const ActShape &s, const T *x, const T *dy,
     const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
     const double m = mean[c];
     double sumDy = 0, sumDyXmu = 0;
-    // Row by row in image order, as detail::maskedRowSums sums.
+    // Row by row in image order, as conv2dBackwardDataBnSums sums.
     detail::channelGradSums(detail::ChannelRows{s.n, hw, s.c * hw}, x + c * hw,
                             dy + c * hw, detail::reluMask(k), m, sumDy,
                             sumDyXmu, static_cast<T *>(nullptr));

@@ -93,19 +93,6 @@ void normalizeReluImages(int64_t n0, int64_t count, int64_t c, int64_t hw,
     }
 }
 
-/// Σdz and Σdz·(x - m) over one channel row of `hw` elements, added to
-/// sumDy and sumDyXmu (double), with dz = dy·[k(x) > 0]: the reductions of
-/// the BN+ReLU backward with the mask recomputed from x. One definition for
-/// bnReluApplyBackward and conv2dBackwardDataBnSums, so both sum in the same
-/// order (per image row, rows in image order).
-template <typename T>
-inline void maskedRowSums(int64_t hw, const T *x, const T *dy,
-                          const BnCoeffs<T> &k, double m, double &sumDy,
-                          double &sumDyXmu) {
-  channelGradSums(ChannelRows{1, hw, hw}, x, dy, reluMask(k), m, sumDy,
-                  sumDyXmu, static_cast<T *>(nullptr));
-}
-
 /// A grow-only per-thread buffer for one normalized image (the conv kernels
 /// own Scratch.h's slots).
 template <typename T> T *imageBuffer(int64_t count) {

@@ -33,15 +33,10 @@ void conv2dBackwardDataBnSums(const ConvShape &s, const T *dy, const T *w,
 #pragma omp parallel for schedule(static) if (part.n * inImage >= detail::kMinParallelElements)
     for (int64_t c = 0; c < s.c; ++c) {
       const detail::BnCoeffs<T> k(mean, invstd, scale, shift, c);
-      const double m = mean[c];
-      double a = sumDy[c], b = sumDyXmu[c];
-      for (int64_t n = 0; n < part.n; ++n) {
-        const int64_t at = (n * s.c + c) * hw;
-        detail::maskedRowSums(hw, bnInput + n0 * inImage + at, dxk + at, k, m,
-                              a, b);
-      }
-      sumDy[c] = a;
-      sumDyXmu[c] = b;
+      detail::channelGradSums(detail::ChannelRows{part.n, hw, inImage},
+                              bnInput + n0 * inImage + c * hw, dxk + c * hw,
+                              detail::reluMask(k), double(mean[c]), sumDy[c],
+                              sumDyXmu[c], static_cast<T *>(nullptr));
     }
   }
   for (int64_t c = 0; c < s.c; ++c) {

@@ -10,7 +10,7 @@
 // runs on chunks of images (detail::imagesPerChunk, ~4 MiB, as ConvStats)
 // and each chunk's sums are accumulated right after, while the chunk is in
 // cache. Sums are in double, per channel, over image rows in image order
-// (detail::maskedRowSums, bnReluApplyBackward's arithmetic and order):
+// (detail::channelGradSums, bnReluApplyBackward's arithmetic and order):
 // deterministic and independent of the thread count. The sums are local
 // to this replica: with synchronized BN, bnReluApplyBackwardInput does the
 // all-reduce (as dscale/dshift stay local gradients).

@@ -16,16 +16,6 @@ namespace cardinal::rt::cuda::test {
   X(2, 64, 64, 6, 6, 1)                                                        \
   X(3, 4, 8, 5, 6, 1)
 
-namespace {
-bool matches(const ConvShape &s, int g, int ci, int co, int h, int w,
-             int stride) {
-  return s.groups == g && s.c == g * ci && s.o == g * co && s.h == h &&
-         s.w == w && s.kh == 3 && s.kw == 3 && s.strideH == stride &&
-         s.strideW == stride && s.padH == 1 && s.padW == 1 &&
-         s.dilationH == 1 && s.dilationW == 1;
-}
-} // namespace
-
 std::vector<ConvShape> groupedTestShapes(int64_t n) {
   std::vector<ConvShape> out;
 #define X(G, CI, CO, H, W, S)                                                  \
@@ -39,7 +29,7 @@ template <typename T>
 bool groupedForward(Context &ctx, const ConvShape &s, const T *x, const T *w,
                     const T *bias, T *y) {
 #define X(G, CI, CO, H, W, S)                                                  \
-  if (matches(s, G, CI, CO, H, W, S)) {                                        \
+  if (matchesGrouped3x3(s, G, CI, CO, H, W, S)) {                              \
     groupedConv3x3Forward<G, CI, CO, H, W, S, T>(ctx, s.n, x, w, bias, y);     \
     return true;                                                               \
   }
@@ -52,7 +42,7 @@ template <typename T>
 bool groupedBackwardData(Context &ctx, const ConvShape &s, const T *dy,
                          const T *w, T *dx, bool accumulate) {
 #define X(G, CI, CO, H, W, S)                                                  \
-  if (matches(s, G, CI, CO, H, W, S)) {                                        \
+  if (matchesGrouped3x3(s, G, CI, CO, H, W, S)) {                              \
     groupedConv3x3BackwardData<G, CI, CO, H, W, S, T>(ctx, s.n, dy, w, dx,     \
                                                       accumulate);             \
     return true;                                                               \
@@ -66,7 +56,7 @@ template <typename T>
 bool groupedBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                            const T *dy, float *dw, float *db) {
 #define X(G, CI, CO, H, W, S)                                                  \
-  if (matches(s, G, CI, CO, H, W, S)) {                                        \
+  if (matchesGrouped3x3(s, G, CI, CO, H, W, S)) {                              \
     groupedConv3x3BackwardWeight<G, CI, CO, H, W, S, T>(ctx, s.n, x, dy, dw,   \
                                                         db);                   \
     return true;                                                               \

@@ -14,6 +14,16 @@
 
 namespace cardinal::rt::cuda::test {
 
+/// Whether s is the grouped 3x3 layer (groups, in/out width per group,
+/// input extent, stride) that a test instantiation was made for.
+inline bool matchesGrouped3x3(const ConvShape &s, int g, int ci, int co,
+                              int h, int w, int stride) {
+  return s.groups == g && s.c == g * ci && s.o == g * co && s.h == h &&
+         s.w == w && s.kh == 3 && s.kw == 3 && s.strideH == stride &&
+         s.strideW == stride && s.padH == 1 && s.padW == 1 &&
+         s.dilationH == 1 && s.dilationW == 1;
+}
+
 /// The instantiated layers, for batch n.
 std::vector<ConvShape> groupedTestShapes(int64_t n);
 

@@ -19,16 +19,6 @@ namespace cardinal::rt::cuda::test {
   X(4, 8, 8, 14, 14, 2)                                                        \
   X(2, 16, 16, 7, 7, 1)
 
-namespace {
-bool matches(const ConvShape &s, int g, int ci, int co, int h, int w,
-             int stride) {
-  return s.groups == g && s.c == g * ci && s.o == g * co && s.h == h &&
-         s.w == w && s.kh == 3 && s.kw == 3 && s.strideH == stride &&
-         s.strideW == stride && s.padH == 1 && s.padW == 1 &&
-         s.dilationH == 1 && s.dilationW == 1;
-}
-} // namespace
-
 std::vector<ConvShape> groupedFusedTestShapes(int64_t n) {
   std::vector<ConvShape> out;
 #define X(G, CI, CO, H, W, S)                                                  \
@@ -46,7 +36,7 @@ bool groupedFusedForward(Context &ctx, const ConvShape &s, const T *x,
                          float *mean, float *invstd, float *runningMean,
                          float *runningVar) {
 #define X(G, CI, CO, H, W, S)                                                  \
-  if (matches(s, G, CI, CO, H, W, S)) {                                        \
+  if (matchesGrouped3x3(s, G, CI, CO, H, W, S)) {                              \
     if (!inMean)                                                               \
       groupedConv3x3StatsForward<G, CI, CO, H, W, S, T>(                       \
           ctx, s.n, x, w, eps, momentum, y, mean, invstd, runningMean,         \
@@ -71,7 +61,7 @@ bool groupedBnReluBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                                  const float *scale, const float *shift,
                                  const T *dy, float *dw) {
 #define X(G, CI, CO, H, W, S)                                                  \
-  if (matches(s, G, CI, CO, H, W, S)) {                                        \
+  if (matchesGrouped3x3(s, G, CI, CO, H, W, S)) {                              \
     groupedConv3x3BnReluBackwardWeight<G, CI, CO, H, W, S, T>(                 \
         ctx, s.n, x, mean, invstd, scale, shift, dy, dw);                      \
     return true;                                                               \
