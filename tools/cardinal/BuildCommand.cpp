@@ -27,6 +27,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 using namespace mlir;
 
 namespace cardinal {
@@ -193,45 +195,33 @@ int commandBuild(const Args &args, const char *argv0) {
     return "nn-lower-aggregate{form=c},nn-attach-loss,nn-autodiff," + sgd +
            (fusion.empty() ? "" : "," + fusion) + ",nn-memory-plan";
   };
-  const std::string convFusion = "nn-fuse-conv-bn-relu",
-                    noSumsFusion = "nn-fuse-conv-bn-relu{grad-sums=false}",
-                    bnReluFusion = "nn-fuse-conv-bn-relu{conv-level=false}";
-  if (int rc =
-          runPipeline(*train, trainPipeline(args.noFuse ? "" : convFusion)))
+  // The CUDA pipeline keeps only fusions runtime/cuda has kernels for: while
+  // the step calls a kernel it lacks, the step is rebuilt one fusion level
+  // down (each level fuses less), with a note naming the missing kernel.
+  struct FusionLevel {
+    const char *pass, *note;
+  };
+  static const FusionLevel levels[] = {
+      {"nn-fuse-conv-bn-relu", ""},
+      {"nn-fuse-conv-bn-relu{grad-sums=false}",
+       "the BN-grad reductions stay in the BN backward"},
+      {"nn-fuse-conv-bn-relu{conv-level=false}",
+       "conv-level training fusion is off; BN+ReLU fusion only"},
+      {"", "training fusion is off"}};
+  size_t level = args.noFuse ? std::size(levels) - 1 : 0;
+  if (int rc = runPipeline(*train, trainPipeline(levels[level].pass)))
     return rc;
-  // The CUDA pipeline keeps only fusions runtime/cuda has kernels for: if
-  // the conv-level fused step calls one it lacks, the step is rebuilt
-  // without the BN-grad reductions in the conv backward-data (if that was
-  // the missing kernel), then with BN+ReLU fusion only, and unfused if even
-  // that lacks a kernel.
-  if (cuda && !args.noFuse)
-    if (auto missing = unsupportedCudaKernel(*train);
-        missing == "conv2d_backward_data_bn_sums" ||
-        missing == "bn_relu_apply_backward_input") {
-      llvm::errs() << "note: --target cuda: the BN-grad reductions stay in "
-                      "the BN backward (no CUDA kernel for '"
-                   << missing << "')\n";
-      train = module->clone();
-      if (int rc = runPipeline(*train, trainPipeline(noSumsFusion)))
-        return rc;
-    }
-  if (cuda && !args.noFuse)
-    if (auto missing = unsupportedCudaKernel(*train); !missing.empty()) {
-      llvm::errs() << "note: --target cuda: conv-level training fusion is off "
-                      "(no CUDA kernel for '"
-                   << missing << "'); BN+ReLU fusion only\n";
-      train = module->clone();
-      if (int rc = runPipeline(*train, trainPipeline(bnReluFusion)))
-        return rc;
-      if (auto still = unsupportedCudaKernel(*train); !still.empty()) {
-        llvm::errs() << "note: --target cuda: training fusion is off (no CUDA "
-                        "kernel for '"
-                     << still << "')\n";
-        train = module->clone();
-        if (int rc = runPipeline(*train, trainPipeline("")))
-          return rc;
-      }
-    }
+  while (cuda && level + 1 < std::size(levels)) {
+    const std::string missing = unsupportedCudaKernel(*train);
+    if (missing.empty())
+      break;
+    ++level;
+    llvm::errs() << "note: --target cuda: " << levels[level].note
+                 << " (no CUDA kernel for '" << missing << "')\n";
+    train = module->clone();
+    if (int rc = runPipeline(*train, trainPipeline(levels[level].pass)))
+      return rc;
+  }
   if (args.emit == "train-mlir")
     return write(args.output, print(*train));
   // Inference folds eval BN (+ residual add + ReLU) into the convs unless
