@@ -83,6 +83,25 @@ const std::vector<int64_t> *convWeight(const KernelCall &c) {
   return nullptr;
 }
 
+// Prints the comment over a generated grouped 3x3 call (`fuses`: what the
+// kernel fuses; `then`: what runs after it; either may be empty) and returns
+// its template arguments: groups, widths per group, input extent, stride,
+// element type.
+std::string groupedTemplate(std::ostringstream &os, const KernelCall &c,
+                            const std::vector<int64_t> &x, int64_t outChannels,
+                            const char *T, const std::string &fuses,
+                            const std::string &then) {
+  const int64_t groups = c.ints.at("groups");
+  os << fmt::format("    // generated grouped 3x3{}: {} groups of {} -> {} "
+                    "channels, input {}x{}, stride {}{}\n",
+                    fuses.empty() ? "" : " (" + fuses + ")", groups,
+                    x[1] / groups, outChannels / groups, x[2], x[3],
+                    c.ints.at("stride_h"), then.empty() ? "" : "; " + then);
+  return fmt::format("{}, {}, {}, {}, {}, {}, {}", groups, x[1] / groups,
+                     outChannels / groups, x[2], x[3], c.ints.at("stride_h"),
+                     T);
+}
+
 } // namespace
 
 bool cudaEmitterSupports(const std::string &kernel) {
@@ -177,14 +196,7 @@ void CudaCallPrinter::conv(const KernelCall &c) {
                   : k == "conv2d_backward_data" ? in[0].shape
                                                 : in[1].shape;
   if (usesGeneratedGroupedConv(c, opts)) {
-    int64_t groups = c.ints.at("groups");
-    std::string args = fmt::format("{}, {}, {}, {}, {}, {}, {}", groups,
-                                   x[1] / groups, w[0] / groups, x[2], x[3],
-                                   c.ints.at("stride_h"), T);
-    os << fmt::format("    // generated grouped 3x3: {} groups of {} -> {} "
-                      "channels, input {}x{}, stride {}\n",
-                      groups, x[1] / groups, w[0] / groups, x[2], x[3],
-                      c.ints.at("stride_h"));
+    const std::string args = groupedTemplate(os, c, x, w[0], T, "", "");
     if (k == "conv2d_forward")
       os << fmt::format("    groupedConv3x3Forward<{}>(ctx, {}, {}, {}, {}, "
                         "{});\n",
@@ -271,14 +283,9 @@ void CudaCallPrinter::fusedConv(const KernelCall &c) {
   };
   const Names &n = names.at(k);
   if (usesGeneratedGroupedConv(c, opts)) {
-    const int64_t groups = c.ints.at("groups");
-    os << fmt::format("    // generated grouped 3x3 ({}): {} groups of {} -> "
-                      "{} channels, input {}x{}, stride {}\n",
-                      n.fuses, groups, x[1] / groups, w[0] / groups, x[2],
-                      x[3], c.ints.at("stride_h"))
-       << fmt::format("    {}<{}, {}, {}, {}, {}, {}, {}>(ctx, {}, {});\n",
-                      n.grouped, groups, x[1] / groups, w[0] / groups, x[2],
-                      x[3], c.ints.at("stride_h"), T, x[0], args);
+    const std::string targs = groupedTemplate(os, c, x, w[0], T, n.fuses, "");
+    os << fmt::format("    {}<{}>(ctx, {}, {});\n", n.grouped, targs, x[0],
+                      args);
     return;
   }
   os << fmt::format("    {}<{}>(ctx, {}, {});\n", n.library, T,
@@ -330,23 +337,13 @@ void CudaCallPrinter::emit(const KernelCall &c, size_t index) {
     // dx = conv^T(dy, w), then the BN + ReLU backward's reductions over it
     // (the mask recomputed from the BN's input in[2]).
     const auto &x = out[0].shape;
-    const std::string sums = fmt::format(
-        "{}, {}, {}, {}, {}, {}, {}, {}", P(in[2], 2, false),
-        P(in[3], 3, false), P(in[4], 4, false), P(in[5], 5, false),
-        P(in[6], 6, false), P(out[0], 0, true), P(out[1], 1, true),
-        P(out[2], 2, true));
     if (usesGeneratedGroupedConv(c, opts)) {
-      const int64_t groups = c.ints.at("groups");
-      os << fmt::format("    // generated grouped 3x3: {} groups of {} -> {} "
-                        "channels, input {}x{}, stride {}; then the BN-grad "
-                        "reductions over dx\n",
-                        groups, x[1] / groups, in[1].shape[0] / groups, x[2],
-                        x[3], c.ints.at("stride_h"))
-         << fmt::format("    groupedConv3x3BackwardData<{}, {}, {}, {}, {}, "
-                        "{}, {}>(ctx, {}, {}, {}, {}, false);\n",
-                        groups, x[1] / groups, in[1].shape[0] / groups, x[2],
-                        x[3], c.ints.at("stride_h"), T, x[0],
-                        P(in[0], 0, false), P(in[1], 1, false),
+      const std::string targs =
+          groupedTemplate(os, c, x, in[1].shape[0], T, "",
+                          "then the BN-grad reductions over dx");
+      os << fmt::format("    groupedConv3x3BackwardData<{}>(ctx, {}, {}, {}, "
+                        "{}, false);\n",
+                        targs, x[0], P(in[0], 0, false), P(in[1], 1, false),
                         P(out[0], 0, true))
          << fmt::format("    bnReluGradSums<{}>(ctx, {}, {}, {}, {}, {}, {}, "
                         "{}, {}, {});\n",
@@ -355,10 +352,13 @@ void CudaCallPrinter::emit(const KernelCall &c, size_t index) {
                         P(in[5], 5, false), P(in[6], 6, false),
                         P(out[1], 1, true), P(out[2], 2, true));
     } else {
-      os << fmt::format("    conv2dBackwardDataBnSums<{}>(ctx, {}, {}, {}, "
-                        "{});\n",
-                        T, convShape(x, in[1].shape, in[0].shape, c),
-                        P(in[0], 0, false), P(in[1], 1, false), sums);
+      os << fmt::format(
+          "    conv2dBackwardDataBnSums<{}>(ctx, {}, {}, {}, {}, {}, {}, {}, "
+          "{}, {}, {}, {});\n",
+          T, convShape(x, in[1].shape, in[0].shape, c), P(in[0], 0, false),
+          P(in[1], 1, false), P(in[2], 2, false), P(in[3], 3, false),
+          P(in[4], 4, false), P(in[5], 5, false), P(in[6], 6, false),
+          P(out[0], 0, true), P(out[1], 1, true), P(out[2], 2, true));
     }
   } else if (k == "bn_relu_apply_backward_input") {
     os << fmt::format(
