@@ -140,7 +140,8 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << train.arenaBytes << " bytes; inference: " << predict.calls.size()
      << " calls, arena " << predict.arenaBytes << " bytes.\n"
      << "// Device memory: one allocation of " << L.total << " bytes.\n"
-     << "#include \"runtime/cuda/CudaKernels.h\"\n";
+     << "#include \"runtime/cuda/CudaKernels.h\"\n"
+     << "#include \"runtime/cuda/DeviceParallel.h\"\n";
   if (grouped)
     os << "#include \"runtime/cuda/GroupedConv.cuh\"\n";
   os << "#include \"runtime/trainer/CompiledModel.h\"\n"
@@ -236,7 +237,9 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
         emitReadback();
       os << "    // Backward is complete: data parallelism reduces the "
             "gradients here.\n"
-         << "    if (gradientHook_ || gradientReadyHook_)\n"
+         << "    if (parallel_ && parallel_->took().gradients)\n"
+         << "      parallel_->averageGradients(deviceGradients());\n"
+         << "    else if (gradientHook_ || gradientReadyHook_)\n"
          << "      runGradientHooks();\n";
       hooked = true;
     }
@@ -273,6 +276,18 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "  std::vector<NamedTensor> gradients() override {\n"
      << "    if (!ctx_)\n      return {};\n    downloadGradients();\n"
      << "    return gradientTensors();\n  }\n\n";
+
+  os << "  // Several ranks: gradients averaged and --sync-bn on the GPU "
+        "(NCCL).\n"
+     << "  DeviceParallelism attachDataParallel(Communicator &comm, bool "
+        "syncBn) override {\n"
+     << "    ensureDevice();\n"
+     << "    parallel_ = std::make_unique<DeviceDataParallel>(*ctx_, comm, "
+        "syncBn);\n"
+     << "    return parallel_->took();\n  }\n"
+     << "  void detachDataParallel() override { parallel_.reset(); }\n"
+     << "  DeviceCommTime deviceCommTime() const override {\n"
+     << "    return parallel_ ? parallel_->time() : DeviceCommTime{};\n  }\n\n";
 
   os << "  std::vector<FormEntry> formMap(char form) const override {\n";
   for (int f = 0; f < 3; ++f)
@@ -342,6 +357,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "    uploadTensors();\n    return true;\n  }\n\n";
 
   os << "  void release() {\n    if (!ctx_)\n      return;\n"
+     << "    parallel_.reset();\n"
      << "    cudaDeviceSynchronize(); // errors here cannot be reported\n"
      << "    for (int s = 0; s < 2; ++s) {\n"
      << "      cudaEventDestroy(uploaded_[s]);\n"
@@ -413,6 +429,13 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
     }
     os << "  }\n\n";
   }
+  os << "  // The step's gradients where they are (device pointers), in "
+        "update order.\n"
+     << "  std::vector<GradientSpan> deviceGradients() {\n"
+     << "    char *arena = dev_ + kArena;\n    return {\n";
+  for (const Grad &g : grads)
+    os << fmt::format("        {{{}, {}}},\n", g.ptr, elementsOf(g.shape));
+  os << "    };\n  }\n\n";
   os << "  // Data parallelism on host copies: every gradient reported in "
         "order, then\n  // the whole set; the reduced values go back to the "
         "device.\n"
@@ -448,6 +471,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
   }
   os << "\n  Context *ctx_ = nullptr;\n  char *dev_ = nullptr;    // the one "
         "device allocation\n"
+     << "  std::unique_ptr<DeviceDataParallel> parallel_; // several ranks\n"
      << "  char *pinned_ = nullptr; // two input staging slots, then the "
         "readback\n"
      << "  Readback *readback_ = nullptr;\n"

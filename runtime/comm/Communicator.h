@@ -28,8 +28,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cardinal::rt {
+
+/// `size` floats at `data` (host or device memory, as the Communicator takes).
+struct GradientSpan {
+  float *data = nullptr;
+  int64_t size = 0;
+};
 
 class Communicator {
 public:
@@ -61,6 +68,12 @@ public:
     allReduceSum(data, n);
     return std::make_unique<Pending>();
   }
+
+  /// In place: every span = the mean over ranks of that span, as one
+  /// collective step where the engine can group several (NCCL: one group
+  /// of ncclAvg all-reduces, one wait). The default sums each span, then
+  /// divides by size() on the host.
+  virtual void allReduceMean(const std::vector<GradientSpan> &spans);
 
   virtual void broadcast(void *data, int64_t bytes, int root) = 0;
   virtual void barrier() = 0;

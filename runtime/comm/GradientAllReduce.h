@@ -25,11 +25,6 @@
 
 namespace cardinal::rt {
 
-struct GradientSpan {
-  float *data = nullptr;
-  int64_t size = 0;
-};
-
 class GradientAllReducer {
 public:
   static constexpr int64_t kDefaultBucketBytes = int64_t(4) << 20;

@@ -148,6 +148,26 @@ void NcclCommunicator::allReduceSum(int64_t *data, int64_t n) {
   impl_->allReduce(data, n, ncclInt64, "int64");
 }
 
+void NcclCommunicator::allReduceMean(const std::vector<GradientSpan> &spans) {
+  Impl &m = *impl_;
+  int64_t floats = 0;
+  for (const GradientSpan &s : spans)
+    floats += s.size;
+  if (floats == 0)
+    return;
+  const std::string what = "ncclAllReduce (mean of " +
+                           std::to_string(spans.size()) + " tensors, " +
+                           std::to_string(floats) + " floats)";
+  m.nccl(ncclGroupStart(), "ncclGroupStart");
+  for (const GradientSpan &s : spans)
+    if (s.size > 0)
+      m.nccl(ncclAllReduce(s.data, s.data, static_cast<size_t>(s.size),
+                           ncclFloat32, ncclAvg, m.comm, m.stream),
+             what);
+  m.nccl(ncclGroupEnd(), what);
+  m.wait(what);
+}
+
 void NcclCommunicator::broadcast(void *data, int64_t bytes, int root) {
   Impl &m = *impl_;
   if (root < 0 || root >= m.size)

@@ -49,6 +49,8 @@ public:
   void allReduceSum(float *data, int64_t n) override;
   void allReduceSum(double *data, int64_t n) override;
   void allReduceSum(int64_t *data, int64_t n) override;
+  /// One NCCL group of ncclAvg all-reduces, one wait.
+  void allReduceMean(const std::vector<GradientSpan> &spans) override;
   void broadcast(void *data, int64_t bytes, int root) override;
   void barrier() override;
   [[noreturn]] void abort(const std::string &message, int code) override;

@@ -13,10 +13,13 @@
 // The backward has the same shape: partial sum(dy), sum(dy * (x - mean))
 // (dy masked by y > 0 when fused with ReLU), finalize to dscale/dshift and
 // the per-channel coefficients, then the elementwise dx.
+// With Context::bnSync (--sync-bn) each finalize becomes the synchronized
+// one of SyncedBn.h (defined here): merge per channel, exchange, finalize.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/BatchNormKernels.cuh"
 #include "runtime/cuda/Launch.cuh"
+#include "runtime/cuda/SyncedBn.h"
 #include "runtime/cuda/Workspace.h"
 
 namespace cardinal::rt::cuda {
@@ -42,9 +45,15 @@ void trainForward(Context &ctx, const ActShape &s, const T *x,
   bnPartialStatsKernel<<<dim3(static_cast<unsigned>(splits),
                               static_cast<unsigned>(s.c)),
                          kThreads, 0, ctx.stream>>>(s, x, partial);
-  bnFinalizeStatsKernel<<<channelBlocks(s.c), kThreads, 0, ctx.stream>>>(
-      s.c, splits, partial, eps, momentum, saveMean, saveInvStd, runningMean,
-      runningVar);
+  if (ctx.bnSync)
+    detail::finalizeSyncedStats(ctx, s.c, splits, partial,
+                                sizeof(Welford) * s.c * splits, eps, momentum,
+                                saveMean, saveInvStd, runningMean, runningVar,
+                                what);
+  else
+    bnFinalizeStatsKernel<<<channelBlocks(s.c), kThreads, 0, ctx.stream>>>(
+        s.c, splits, partial, eps, momentum, saveMean, saveInvStd,
+        runningMean, runningVar);
   bnApplyKernel<<<detail::blocksFor(s.size()), kThreads, 0, ctx.stream>>>(
       s, x, saveMean, saveInvStd, scale, shift, relu, y);
   detail::checkLaunch(what);
@@ -68,15 +77,85 @@ void backward(Context &ctx, const ActShape &s, const T *x, const T *y,
                              static_cast<unsigned>(s.c)),
                         kThreads, 0, ctx.stream>>>(s, x, y, dy, saveMean,
                                                    partial);
-  bnFinalizeGradKernel<<<channelBlocks(s.c), kThreads, 0, ctx.stream>>>(
-      s.c, splits, static_cast<float>(s.n * s.hw()), partial, scale,
-      saveInvStd, dscale, dshift, coefs);
+  const float count = static_cast<float>(s.n * s.hw());
+  if (ctx.bnSync)
+    detail::finalizeSyncedGrad(ctx, s.c, splits, count, partial,
+                               sizeof(float) * (partialFloats + coefFloats),
+                               scale, saveInvStd, dscale, dshift, coefs, what);
+  else
+    bnFinalizeGradKernel<<<channelBlocks(s.c), kThreads, 0, ctx.stream>>>(
+        s.c, splits, count, partial, scale, saveInvStd, dscale, dshift,
+        coefs);
   bnApplyGradKernel<<<detail::blocksFor(s.size()), kThreads, 0, ctx.stream>>>(
       s, x, y, dy, saveMean, coefs, dx);
   detail::checkLaunch(what);
 }
 
 } // namespace
+
+namespace detail {
+
+void finalizeSyncedStats(Context &ctx, int64_t channels, int64_t parts,
+                         const Welford *partial, size_t usedBytes, float eps,
+                         float momentum, float *mean, float *invStd,
+                         float *runningMean, float *runningVar,
+                         const char *what) {
+  const int64_t ranks = ctx.bnSync->ranks();
+  const size_t localBytes = (sizeof(Welford) * channels + 255) / 256 * 256;
+  auto *local = workspaceAs<Welford>(ctx, channels, what, usedBytes);
+  auto *gathered = workspaceAs<Welford>(ctx, ranks * channels, what,
+                                        (usedBytes + 255) / 256 * 256 +
+                                            localBytes);
+  bnMergePartsKernel<void><<<channelBlocks(channels), kThreads, 0,
+                             ctx.stream>>>(channels, parts, partial, local);
+  detail::checkLaunch(what);
+  static_assert(sizeof(Welford) == 3 * sizeof(float), "Welford is 3 floats");
+  ctx.bnSync->allGather(ctx, reinterpret_cast<const float *>(local),
+                        reinterpret_cast<float *>(gathered), 3 * channels);
+  bnFinalizeGatheredKernel<void><<<channelBlocks(channels), kThreads, 0,
+                                   ctx.stream>>>(channels, ranks, gathered,
+                                                 eps, momentum, mean, invStd,
+                                                 runningMean, runningVar);
+  detail::checkLaunch(what);
+}
+
+void finalizeSyncedGrad(Context &ctx, int64_t channels, int64_t parts,
+                        float localCount, const BnGradSums *partial,
+                        size_t usedBytes, const float *scale,
+                        const float *invStd, float *dscale, float *dshift,
+                        BnBackwardCoefs *coefs, const char *what) {
+  auto *sums = workspaceAs<BnGradSums>(ctx, 2 * channels, what, usedBytes);
+  BnGradSums *local = sums, *global = sums + channels;
+  bnSumGradPartsKernel<void><<<channelBlocks(channels), kThreads, 0,
+                               ctx.stream>>>(channels, parts, partial, local,
+                                             global);
+  detail::checkLaunch(what);
+  static_assert(sizeof(BnGradSums) == 2 * sizeof(float), "two floats");
+  ctx.bnSync->allReduceSum(ctx, reinterpret_cast<float *>(global),
+                           2 * channels);
+  bnFinalizeSyncedGradKernel<void><<<channelBlocks(channels), kThreads, 0,
+                                     ctx.stream>>>(
+      channels, syncedCount(ctx, localCount), local, global, scale, invStd,
+      dscale, dshift, coefs);
+  detail::checkLaunch(what);
+}
+
+const float *syncedGradSums(Context &ctx, int64_t channels,
+                            const float *dscale, const float *dshift,
+                            size_t usedBytes, const char *what) {
+  float *sums = workspaceAs<float>(ctx, 2 * channels, what, usedBytes);
+  const size_t bytes = sizeof(float) * static_cast<size_t>(channels);
+  checkCuda(cudaMemcpyAsync(sums, dscale, bytes, cudaMemcpyDeviceToDevice,
+                            ctx.stream),
+            what);
+  checkCuda(cudaMemcpyAsync(sums + channels, dshift, bytes,
+                            cudaMemcpyDeviceToDevice, ctx.stream),
+            what);
+  ctx.bnSync->allReduceSum(ctx, sums, 2 * channels);
+  return sums;
+}
+
+} // namespace detail
 
 template <typename T>
 void batchNormForwardTrain(Context &ctx, const ActShape &s, const T *x,

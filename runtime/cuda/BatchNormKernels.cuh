@@ -294,6 +294,93 @@ __global__ void bnApplyGradFusedKernel(ActShape s, const T *x, const T *y,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Synchronized BN (Context::bnSync; SyncedBn.h). One thread per channel;
+// every merge and sum runs in a fixed order (parts, then ranks in rank
+// order), so every rank computes the same bits.
+//===----------------------------------------------------------------------===//
+
+/// local[c] = channel c's `parts` Welford partials (partial[c * parts + p])
+/// merged in order: what this rank contributes to the all-gather.
+template <typename Unused>
+__global__ void bnMergePartsKernel(int64_t channels, int64_t parts,
+                                   const Welford *partial, Welford *local) {
+  const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (c >= channels)
+    return;
+  Welford w;
+  for (int64_t p = 0; p < parts; ++p)
+    w.merge(partial[c * parts + p]);
+  local[c] = w;
+}
+
+/// The batch statistics of the union of all ranks' batches: channel c's
+/// states of the `ranks` ranks (gathered[r * channels + c]) merged in rank
+/// order; mean, invStd and running statistics as bnFinalizePartsKernel.
+template <typename Unused>
+__global__ void bnFinalizeGatheredKernel(int64_t channels, int64_t ranks,
+                                         const Welford *gathered, float eps,
+                                         float momentum, float *mean,
+                                         float *invStd, float *runningMean,
+                                         float *runningVar) {
+  const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (c >= channels)
+    return;
+  Welford w;
+  for (int64_t r = 0; r < ranks; ++r)
+    w.merge(gathered[r * channels + c]);
+  const bool running = runningMean && runningVar;
+  const BnBatchStats b =
+      bnBatchStats(w, eps, momentum, running ? runningMean[c] : 0.f,
+                   running ? runningVar[c] : 0.f);
+  mean[c] = b.mean;
+  invStd[c] = b.invStd;
+  if (running) {
+    runningMean[c] = b.runningMean;
+    runningVar[c] = b.runningVar;
+  }
+}
+
+/// local[c] = the sum of channel c's `parts` gradient partials, in order;
+/// global[c] = a copy, which the all-reduce turns into the sum over ranks.
+template <typename Unused>
+__global__ void bnSumGradPartsKernel(int64_t channels, int64_t parts,
+                                     const BnGradSums *partial,
+                                     BnGradSums *local, BnGradSums *global) {
+  const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (c >= channels)
+    return;
+  BnGradSums sum{0.f, 0.f};
+  for (int64_t p = 0; p < parts; ++p) {
+    sum.sumDy += partial[c * parts + p].sumDy;
+    sum.sumDyXmu += partial[c * parts + p].sumDyXmu;
+  }
+  local[c] = sum;
+  global[c] = sum;
+}
+
+/// The synchronized BN backward's constants: dx's from the sums over all
+/// ranks (`globalCount` elements per channel in all), dscale/dshift (either
+/// may be null) from this rank's sums.
+template <typename Unused>
+__global__ void bnFinalizeSyncedGradKernel(int64_t channels, float globalCount,
+                                           const BnGradSums *local,
+                                           const BnGradSums *global,
+                                           const float *scale,
+                                           const float *invStd, float *dscale,
+                                           float *dshift,
+                                           BnBackwardCoefs *coefs) {
+  const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (c >= channels)
+    return;
+  coefs[c] = bnBackwardCoefs(scale ? scale[c] : 1.f, invStd[c],
+                             global[c].sumDy, global[c].sumDyXmu, globalCount);
+  if (dscale)
+    dscale[c] = local[c].sumDyXmu * invStd[c];
+  if (dshift)
+    dshift[c] = local[c].sumDy;
+}
+
 } // namespace cardinal::rt::cuda::bn
 
 #endif // CARDINAL_RUNTIME_CUDA_BATCHNORMKERNELS_CUH

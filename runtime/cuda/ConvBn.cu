@@ -23,6 +23,7 @@
 #include "runtime/cuda/ConvPaths.h"
 #include "runtime/cuda/FusedStats.h"
 #include "runtime/cuda/Launch.cuh"
+#include "runtime/cuda/SyncedBn.h"
 #include "runtime/cuda/Workspace.h"
 
 #include <stdexcept>
@@ -38,6 +39,12 @@ void finalizeChannelStats(Context &ctx, int64_t channels, int64_t parts,
                           float *runningVar, const char *what) {
   if (channels == 0)
     return;
+  if (ctx.bnSync) {
+    finalizeSyncedStats(ctx, channels, parts, partial,
+                        sizeof(Welford) * channels * parts, eps, momentum,
+                        mean, invStd, runningMean, runningVar, what);
+    return;
+  }
   bn::bnFinalizePartsKernel<void>
       <<<static_cast<unsigned>(channels), kThreads, 0, ctx.stream>>>(
           parts, partial, eps, momentum, mean, invStd, runningMean,
@@ -126,11 +133,16 @@ const BnBackwardCoefs *gradReductions(Context &ctx, const ActShape &s,
                                   static_cast<unsigned>(s.c)),
                              kThreads, 0, ctx.stream>>>(
       s, x, y, dy, mean, invstd, scale, shift, dres, partial);
-  bnFinalizeGradKernel<<<static_cast<unsigned>((s.c + kThreads - 1) /
-                                               kThreads),
-                         kThreads, 0, ctx.stream>>>(
-      s.c, splits, static_cast<float>(s.n * s.hw()), partial, scale, invstd,
-      dscale, dshift, coefs);
+  const float count = static_cast<float>(s.n * s.hw());
+  if (ctx.bnSync)
+    detail::finalizeSyncedGrad(ctx, s.c, splits, count, partial,
+                               sizeof(float) * (partialFloats + 3 * s.c),
+                               scale, invstd, dscale, dshift, coefs, what);
+  else
+    bnFinalizeGradKernel<<<static_cast<unsigned>((s.c + kThreads - 1) /
+                                                 kThreads),
+                           kThreads, 0, ctx.stream>>>(
+        s.c, splits, count, partial, scale, invstd, dscale, dshift, coefs);
   detail::checkLaunch(what);
   return coefs;
 }
@@ -199,10 +211,19 @@ void bnReluApplyBackwardInput(Context &ctx, const ActShape &s, const T *x,
   if (s.size() == 0)
     return;
   auto *coefs = workspaceAs<BnBackwardCoefs>(ctx, s.c, what);
+  // Synchronized BN: dx needs the sums over all ranks; dscale/dshift are
+  // this rank's.
+  const float *sums =
+      ctx.bnSync ? detail::syncedGradSums(ctx, s.c, dscale, dshift,
+                                          sizeof(BnBackwardCoefs) * s.c, what)
+                 : nullptr;
   bnCoefsFromGradsKernel<void>
       <<<static_cast<unsigned>((s.c + kThreads - 1) / kThreads), kThreads, 0,
-         ctx.stream>>>(s.c, static_cast<float>(s.n * s.hw()), scale, invstd,
-                       dscale, dshift, coefs);
+         ctx.stream>>>(s.c,
+                       detail::syncedCount(ctx,
+                                           static_cast<float>(s.n * s.hw())),
+                       scale, invstd, sums ? sums : dscale,
+                       sums ? sums + s.c : dshift, coefs);
   bnApplyGradFusedKernel<<<detail::blocksFor(s.size()), kThreads, 0,
                            ctx.stream>>>(
       s, x, static_cast<const T *>(nullptr), dy, mean, invstd, scale, shift,

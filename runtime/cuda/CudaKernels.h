@@ -95,6 +95,7 @@ void checkCuda(cudaError_t status, const char *what);
 
 /// Cached cuDNN algorithm choices, keyed by conv shape + type + direction.
 struct ConvAlgoCache;
+struct BnSync;
 
 /// Everything a kernel needs besides its operands. One per device (and per
 /// thread that issues work). Kernels only enqueue on `stream`; `copyStream`
@@ -116,6 +117,30 @@ struct Context {
   /// `workspace`, which the conv itself uses.
   void *normalized = nullptr;
   size_t normalizedBytes = 0;
+  /// Synchronized BN (--sync-bn over several ranks): when set, every
+  /// training BN statistic and BN-gradient sum is combined over the ranks
+  /// through it (see BnSync). Not owned; null = per-process BN.
+  BnSync *bnSync = nullptr;
+};
+
+/// Collectives for synchronized BN over data-parallel ranks, on DEVICE
+/// buffers in stream order: the inputs were produced by work enqueued on
+/// ctx.stream, and work enqueued on ctx.stream after a call returns sees the
+/// results. CommBnSync.h implements it over any Communicator. With one set
+/// (Context::bnSync), BN statistics are those of the union of all ranks'
+/// batches (every rank's batch has the same size), the running statistics
+/// agree on every rank, and the BN backward's dx is the gradient of the sum
+/// of all ranks' losses; dscale/dshift stay this rank's sums, which the
+/// gradient all-reduce averages like every other gradient (the CPU's
+/// setBatchNormReduce semantics, runtime/kernels/BatchNorm.h).
+struct BnSync {
+  virtual ~BnSync() = default;
+  virtual int ranks() const = 0;
+  /// recv[r * n + i] = rank r's send[i], for every rank r.
+  virtual void allGather(Context &ctx, const float *send, float *recv,
+                         int64_t n) = 0;
+  /// data[i] = the sum over the ranks of data[i] (the same on every rank).
+  virtual void allReduceSum(Context &ctx, float *data, int64_t n) = 0;
 };
 
 /// Calls requireDevice(), selects `device`, creates both streams, the

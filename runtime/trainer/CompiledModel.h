@@ -18,6 +18,8 @@
 
 namespace cardinal::rt {
 
+class Communicator;
+
 /// A named persistent tensor of the model (float32, row-major).
 struct NamedTensor {
   enum class Kind { Param, State, Velocity };
@@ -118,6 +120,33 @@ public:
   void setGradientReadyHook(GradientReadyHook hook) {
     gradientReadyHook_ = std::move(hook);
   }
+
+  /// Data parallelism done by a model whose tensors live on a device
+  /// (attachDataParallel): which parts it took over from the host hooks.
+  struct DeviceParallelism {
+    bool gradients = false; ///< averages its gradients itself (no hooks)
+    bool syncBn = false;    ///< synchronizes its BN statistics itself
+  };
+  /// Called once per training run on several ranks, before the first step,
+  /// with the run's communicator (MPI ranks) and --sync-bn. A device model
+  /// may set up device collectives over it (NCCL, bootstrapped through
+  /// `comm`) and average gradients / synchronize BN on the device, with the
+  /// semantics of the host paths (DataParallel, setBatchNormReduce). The
+  /// default takes nothing over.
+  virtual DeviceParallelism attachDataParallel(Communicator &comm,
+                                               bool syncBn) {
+    return {};
+  }
+  /// Undoes attachDataParallel (the run is over).
+  virtual void detachDataParallel() {}
+  /// What attachDataParallel's collectives have cost so far (cumulative):
+  /// seconds in gradient averaging and in BN synchronization, and the steps
+  /// whose gradients it averaged.
+  struct DeviceCommTime {
+    double gradientSeconds = 0, bnSeconds = 0;
+    int64_t steps = 0;
+  };
+  virtual DeviceCommTime deviceCommTime() const { return {}; }
 
   /// The map from the trained tensors (form (c)) to the parameters and BN
   /// statistics of form 'a', 'b' or 'c'; empty if unknown.

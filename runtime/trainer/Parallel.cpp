@@ -25,6 +25,12 @@ DataParallel::DataParallel(Communicator &comm, CompiledModel &model,
       reducer_(comm) {
   if (comm_.size() == 1)
     return; // one process: no hook, the step is exactly the local one
+  device_ = model_.attachDataParallel(comm_, syncBn_);
+  deviceBase_ = model_.deviceCommTime();
+  if (syncBn_ && !device_.syncBn)
+    setBatchNormReduce(&DataParallel::reduceBn, this);
+  if (device_.gradients)
+    return;
   // Buckets start during backward as gradients become final; the hook
   // before the update only waits for the rest (or, for a model that does
   // not report readiness, reduces everything then).
@@ -50,8 +56,6 @@ DataParallel::DataParallel(Communicator &comm, CompiledModel &model,
     gradientSeconds_ += secondsSince(start);
     ++hookCalls_;
   });
-  if (syncBn_)
-    setBatchNormReduce(&DataParallel::reduceBn, this);
 }
 
 DataParallel::~DataParallel() {
@@ -59,8 +63,9 @@ DataParallel::~DataParallel() {
     return;
   model_.setGradientHook(nullptr);
   model_.setGradientReadyHook(nullptr);
-  if (syncBn_)
+  if (syncBn_ && !device_.syncBn)
     setBatchNormReduce(nullptr, nullptr);
+  model_.detachDataParallel();
 }
 
 void DataParallel::reduceBn(double *data, int64_t n, void *self) {

@@ -20,6 +20,10 @@
 //    kernels reduce their per-channel sums over the ranks
 //    (setBatchNormReduce): batch statistics, running statistics and BN
 //    gradients are those of the whole global batch.
+//  - A model on a device (a CUDA trainer) may take the gradient average
+//    and the BN synchronization over (CompiledModel::attachDataParallel:
+//    NCCL on device buffers, no host copies); the hooks above are then not
+//    installed and its own timers are reported.
 //  - Timers: seconds spent in gradient all-reduce and in BN reductions,
 //    reported per step at each epoch end.
 //
@@ -73,13 +77,29 @@ public:
 
   /// Seconds in the gradient hook's all-reduce and in BN reductions since
   /// the last resetTimers(), and the gradient hook calls (steps).
-  double gradientSeconds() const { return gradientSeconds_; }
-  double bnSeconds() const { return bnSeconds_; }
-  int64_t hookCalls() const { return hookCalls_; }
-  void resetTimers() { gradientSeconds_ = bnSeconds_ = 0, hookCalls_ = 0; }
+  /// A model that averages on its device (CompiledModel::
+  /// attachDataParallel) reports its own time and steps, added here.
+  double gradientSeconds() const {
+    return gradientSeconds_ + deviceSince().gradientSeconds;
+  }
+  double bnSeconds() const { return bnSeconds_ + deviceSince().bnSeconds; }
+  int64_t hookCalls() const { return hookCalls_ + deviceSince().steps; }
+  void resetTimers() {
+    gradientSeconds_ = bnSeconds_ = 0, hookCalls_ = 0;
+    deviceBase_ = model_.deviceCommTime();
+  }
+  /// What the model took over (all false with one rank or a host model).
+  CompiledModel::DeviceParallelism device() const { return device_; }
 
 private:
   static void reduceBn(double *data, int64_t n, void *self);
+  CompiledModel::DeviceCommTime deviceSince() const {
+    CompiledModel::DeviceCommTime now = model_.deviceCommTime();
+    now.gradientSeconds -= deviceBase_.gradientSeconds;
+    now.bnSeconds -= deviceBase_.bnSeconds;
+    now.steps -= deviceBase_.steps;
+    return now;
+  }
 
   Communicator &comm_;
   CompiledModel &model_;
@@ -88,6 +108,8 @@ private:
   std::vector<GradientSpan> spans_;
   double gradientSeconds_ = 0, bnSeconds_ = 0;
   int64_t hookCalls_ = 0;
+  CompiledModel::DeviceParallelism device_;
+  CompiledModel::DeviceCommTime deviceBase_;
 };
 
 /// Broadcasts a byte string of any length from `root`.

@@ -309,4 +309,102 @@ TEST(SyncBatchNormTest, TwoIdenticalReplicasMatchTheLocalKernel) {
   EXPECT_EQ(again.rv, local.rv);
 }
 
+TEST(CommunicatorTest, AllReduceMeanSumsEachSpanThenDivides) {
+  FakePairCommunicator comm(3.0f); // peer holds 3x: the mean is 2x
+  std::vector<float> a = {1, 2, 3}, b = {0.5f, -4};
+  comm.allReduceMean({{a.data(), 3}, {b.data(), 2}, {nullptr, 0}});
+  EXPECT_EQ(a, (std::vector<float>{2, 4, 6}));
+  EXPECT_EQ(b, (std::vector<float>{1, -8}));
+  EXPECT_EQ(comm.calls, (std::vector<int64_t>{3, 2, 0}));
+}
+
+/// A model that keeps its tensors on a "device" and, like a generated CUDA
+/// model, takes over the parts of data parallelism it is asked to.
+class DeviceModel final : public CompiledModel {
+public:
+  explicit DeviceModel(DeviceParallelism offer) : offer_(offer) {}
+  std::string name() const override { return "device"; }
+  int64_t batch() const override { return 1; }
+  int64_t channels() const override { return 1; }
+  int64_t height() const override { return 1; }
+  int64_t width() const override { return 1; }
+  int64_t classes() const override { return 2; }
+  int64_t arenaBytes() const override { return 0; }
+  std::vector<NamedTensor> &tensors() override { return tensors_; }
+  StepHyper defaultHyper() const override { return {}; }
+  StepStats trainStep(const float *, const int32_t *,
+                      const StepHyper &) override {
+    time_.gradientSeconds += 0.5;
+    time_.bnSeconds += 0.25;
+    ++time_.steps;
+    return {};
+  }
+  void predict(const float *, float *) override {}
+
+  DeviceParallelism attachDataParallel(Communicator &comm,
+                                       bool syncBn) override {
+    attachedRanks = comm.size();
+    askedSyncBn = syncBn;
+    DeviceParallelism took = offer_;
+    took.syncBn = took.syncBn && syncBn;
+    return took;
+  }
+  void detachDataParallel() override { ++detached; }
+  DeviceCommTime deviceCommTime() const override { return time_; }
+  bool hooked() const { return gradientHook_ || gradientReadyHook_; }
+
+  int attachedRanks = 0, detached = 0;
+  bool askedSyncBn = false;
+
+private:
+  DeviceParallelism offer_;
+  DeviceCommTime time_;
+  std::vector<NamedTensor> tensors_;
+};
+
+TEST(DataParallelTest, DeviceModelAveragesItsOwnGradientsAndSyncsBn) {
+  FakePairCommunicator comm(1.0f);
+  DeviceModel model({true, true});
+  model.trainStep(nullptr, nullptr, {}); // before the run: not counted
+  {
+    DataParallel dp(comm, model, /*syncBn=*/true);
+    EXPECT_EQ(model.attachedRanks, 2);
+    EXPECT_TRUE(model.askedSyncBn);
+    EXPECT_FALSE(model.hooked());                // no host copies
+    EXPECT_FALSE(batchNormReduceInstalled());    // BN synced on the device
+    dp.resetTimers();
+    model.trainStep(nullptr, nullptr, {});
+    model.trainStep(nullptr, nullptr, {});
+    EXPECT_EQ(dp.hookCalls(), 2); // the model's averaging steps count
+    EXPECT_DOUBLE_EQ(dp.gradientSeconds(), 1.0);
+    EXPECT_DOUBLE_EQ(dp.bnSeconds(), 0.5);
+    EXPECT_EQ(model.detached, 0);
+  }
+  EXPECT_EQ(model.detached, 1);
+}
+
+TEST(DataParallelTest, WhatTheDeviceDoesNotTakeStaysOnTheHost) {
+  FakePairCommunicator comm(1.0f);
+  DeviceModel bnOnly({false, true}); // e.g. CARDINAL_NCCL=0: host gradients
+  {
+    DataParallel dp(comm, bnOnly, /*syncBn=*/true);
+    EXPECT_TRUE(bnOnly.hooked());
+    EXPECT_FALSE(batchNormReduceInstalled());
+  }
+  DeviceModel gradientsOnly({true, false}); // a model without device BN sync
+  {
+    DataParallel dp(comm, gradientsOnly, /*syncBn=*/true);
+    EXPECT_FALSE(gradientsOnly.hooked());
+    EXPECT_TRUE(batchNormReduceInstalled()); // the CPU kernels' reducer
+  }
+  EXPECT_FALSE(batchNormReduceInstalled());
+  LocalCommunicator one;
+  DeviceModel single({true, true});
+  {
+    DataParallel dp(one, single, true);
+    EXPECT_EQ(single.attachedRanks, 0); // one rank: nothing to take over
+  }
+  EXPECT_EQ(single.detached, 0);
+}
+
 } // namespace

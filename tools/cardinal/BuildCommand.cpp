@@ -121,12 +121,15 @@ int compileCudaTrainerSource(const std::string &source,
     return kBadInput;
   }
   FrontendPaths paths = findFrontend(argv0);
-  if (!llvm::sys::fs::exists(paths.libraryDir + "/libCardinalRuntimeCuda.a")) {
-    llvm::errs() << "error: --target cuda needs the CUDA kernel library "
-                 << paths.libraryDir
-                 << "/libCardinalRuntimeCuda.a, which was not built\n";
-    return kBadInput;
-  }
+  for (const char *library : {"RuntimeCuda", "RuntimeNccl"})
+    if (!llvm::sys::fs::exists(paths.libraryDir + "/libCardinal" + library +
+                               ".a")) {
+      llvm::errs() << "error: --target cuda needs " << paths.libraryDir
+                   << "/libCardinal" << library
+                   << ".a (the CUDA kernel library and NCCL data "
+                      "parallelism), which was not built\n";
+      return kBadInput;
+    }
   TempDir dir("cardinal-build");
   if (!dir.ok) {
     llvm::errs() << "error: cannot create a temporary directory\n";

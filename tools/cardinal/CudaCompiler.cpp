@@ -30,7 +30,7 @@ int compileCudaTrainer(const std::string &nvcc, const std::string &cuFile,
                        const std::string &libraryDir,
                        const std::string &output, std::string &error) {
   const std::string &lib = libraryDir;
-  // cuDNN and cuBLAS are shared libraries beside nvcc's toolkit, which the
+  // cuDNN, cuBLAS and NCCL are shared libraries beside nvcc's toolkit, which the
   // loader may not search: the trainer records where they were.
   llvm::SmallString<256> cudaLib(llvm::sys::path::parent_path(
       llvm::sys::path::parent_path(nvcc)));
@@ -44,10 +44,11 @@ int compileCudaTrainer(const std::string &nvcc, const std::string &cuFile,
       "-Werror", "all-warnings",
       "-I" + includeDir, cuFile,
       lib + "/libCardinalTrainerMain.a", lib + "/libCardinalTrainer.a",
-      lib + "/libCardinalRuntimeComm.a", lib + "/libCardinalRuntimeData.a",
+      lib + "/libCardinalRuntimeNccl.a", lib + "/libCardinalRuntimeComm.a",
+      lib + "/libCardinalRuntimeData.a",
       lib + "/libCardinalRuntimeCheckpoint.a",
       lib + "/libCardinalRuntimeKernels.a", lib + "/libCardinalRuntimeCuda.a",
-      "-L" + cudaLib.str().str(), "-lcudnn", "-lcublas", "-lopenblas", "-lz",
+      "-L" + cudaLib.str().str(), "-lcudnn", "-lcublas", "-lnccl", "-lopenblas", "-lz",
       "-ljpeg", "-lmpi", "-lgomp", "-Xlinker", "-rpath=" + cudaLib.str().str(),
       "-o", output};
   return runProgram(args, std::nullopt, error);
