@@ -255,8 +255,8 @@ void bnReluBackward(Context &ctx, const ActShape &s, const T *x, const T *y,
 // direct grouped kernel), run as a decomposition: relu(BN(x)) into
 // Context::normalized, then the conv2d* path, then a statistics pass over
 // y (split Welford, as batchNormForwardTrain). Statistics are fp32 and are
-// taken from y as stored (bf16 when T is). --sync-bn: like every CUDA BN
-// kernel, per-process statistics (no reducer is consulted on the device).
+// taken from y as stored (bf16 when T is). --sync-bn: with ctx.bnSync,
+// statistics and BN-gradient sums over all ranks, as every BN kernel here.
 
 /// y = conv(x, w); mean/invstd = y's batch statistics; running statistics
 /// updated (momentum; unbiased variance). runningMean/Var may be null.
