@@ -34,7 +34,7 @@ emit r50_bf16 resnext50_32x4d --batch 32 --precision bf16
 emit r50_bf16_cudnn resnext50_32x4d --batch 32 --precision bf16 --cudnn-only
 
 for a in TrainerMain Trainer RuntimeComm RuntimeData RuntimeCheckpoint \
-         RuntimeKernels RuntimeCuda; do
+         RuntimeKernels RuntimeCuda RuntimeNccl; do
   cp "$build/lib/libCardinal$a.a" "$pack/lib/"
 done
 
