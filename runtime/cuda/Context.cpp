@@ -6,7 +6,10 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvAlgoCache.h"
 #include "runtime/cuda/CudaKernels.h"
+#include "runtime/cuda/GroupedConvChoice.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -72,7 +75,8 @@ Context *createContext(int device, size_t workspaceBytes) {
     if (workspaceBytes)
       checkCuda(cudaMalloc(&ctx->workspace, workspaceBytes),
                 "cudaMalloc(workspace)");
-    ctx->convAlgos = new ConvAlgoCache;
+    // (Throws on a bad CARDINAL_GROUPED_CONV, before any conv runs.)
+    ctx->convAlgos = new ConvAlgoCache(groupedConvPolicyFromEnv());
   } catch (...) {
     destroyContext(ctx);
     throw;
@@ -87,7 +91,10 @@ void destroyContext(Context *ctx) {
     cudaStreamSynchronize(ctx->stream);
   if (ctx->copyStream)
     cudaStreamSynchronize(ctx->copyStream);
-  delete ctx->convAlgos;
+  const char *show = std::getenv("CARDINAL_CONV_CHOICES");
+  if (ctx->convAlgos && show && *show && std::string(show) != "0")
+    printGroupedConvChoices(*ctx, stderr);
+  delete ctx->convAlgos; // its cuDNN descriptors and events too
   if (ctx->workspace)
     cudaFree(ctx->workspace);
   if (ctx->normalized)

@@ -1,6 +1,8 @@
 //===- CudnnConv.cpp - dense convolutions on cuDNN, autotuned per shape ----===//
 //
-// Host code only (cuDNN's legacy API), compiled by the host compiler.
+// Host code only (cuDNN's legacy API), compiled by the host compiler. The
+// algorithm and the descriptors of a shape are worked out on its first call
+// and cached in ctx.convAlgos (ConvAlgoCache.h).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvAlgoCache.h"
@@ -24,52 +26,54 @@ void checkDnn(cudnnStatus_t status, const char *what) {
 
 int toInt(int64_t v) { return static_cast<int>(v); }
 
-/// The four descriptors of one conv call (created per call: a few
-/// microseconds, negligible next to any conv worth running on a GPU).
-struct ConvDescriptors {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
-
-  ConvDescriptors(const ConvShape &s, cudnnDataType_t type) {
-    checkDnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
-    checkDnn(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
-    checkDnn(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor");
-    checkDnn(cudnnCreateConvolutionDescriptor(&conv),
+/// The four descriptors of (s, type), created on the first call and kept in
+/// ctx.convAlgos (destroyed with it): every later conv call of the shape,
+/// any direction, reuses them.
+const CudnnConvDescriptors &descriptorsFor(Context &ctx, const ConvShape &s,
+                                           cudnnDataType_t type) {
+  const ConvKey key = convKey(s, type, ConvDirection::Forward);
+  auto &cache = ctx.convAlgos->descriptors;
+  auto it = cache.find(key);
+  if (it != cache.end())
+    return it->second;
+  CudnnConvDescriptors d;
+  try {
+    checkDnn(cudnnCreateTensorDescriptor(&d.x), "cudnnCreateTensorDescriptor");
+    checkDnn(cudnnCreateTensorDescriptor(&d.y), "cudnnCreateTensorDescriptor");
+    checkDnn(cudnnCreateFilterDescriptor(&d.w), "cudnnCreateFilterDescriptor");
+    checkDnn(cudnnCreateConvolutionDescriptor(&d.conv),
              "cudnnCreateConvolutionDescriptor");
-    checkDnn(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, toInt(s.n),
-                                        toInt(s.c), toInt(s.h), toInt(s.w)),
+    checkDnn(cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NCHW, type,
+                                        toInt(s.n), toInt(s.c), toInt(s.h),
+                                        toInt(s.w)),
              "cudnnSetTensor4dDescriptor(x)");
-    checkDnn(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, toInt(s.n),
-                                        toInt(s.o), toInt(s.oh), toInt(s.ow)),
+    checkDnn(cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, type,
+                                        toInt(s.n), toInt(s.o), toInt(s.oh),
+                                        toInt(s.ow)),
              "cudnnSetTensor4dDescriptor(y)");
-    checkDnn(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, toInt(s.o),
-                                        toInt(s.c / s.groups), toInt(s.kh),
-                                        toInt(s.kw)),
+    checkDnn(cudnnSetFilter4dDescriptor(d.w, type, CUDNN_TENSOR_NCHW,
+                                        toInt(s.o), toInt(s.c / s.groups),
+                                        toInt(s.kh), toInt(s.kw)),
              "cudnnSetFilter4dDescriptor");
     checkDnn(cudnnSetConvolution2dDescriptor(
-                 conv, toInt(s.padH), toInt(s.padW), toInt(s.strideH),
+                 d.conv, toInt(s.padH), toInt(s.padW), toInt(s.strideH),
                  toInt(s.strideW), toInt(s.dilationH), toInt(s.dilationW),
                  CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
              "cudnnSetConvolution2dDescriptor");
-    checkDnn(cudnnSetConvolutionGroupCount(conv, toInt(s.groups)),
+    checkDnn(cudnnSetConvolutionGroupCount(d.conv, toInt(s.groups)),
              "cudnnSetConvolutionGroupCount");
     // fp32 stays fp32 (FMA: no TF32 rounding of the operands); bf16 uses
     // tensor cores, accumulating in fp32 (the conv's compute type).
-    checkDnn(cudnnSetConvolutionMathType(conv, type == CUDNN_DATA_FLOAT
-                                                   ? CUDNN_FMA_MATH
-                                                   : CUDNN_TENSOR_OP_MATH),
+    checkDnn(cudnnSetConvolutionMathType(d.conv, type == CUDNN_DATA_FLOAT
+                                                     ? CUDNN_FMA_MATH
+                                                     : CUDNN_TENSOR_OP_MATH),
              "cudnnSetConvolutionMathType");
+  } catch (...) {
+    destroyDescriptors(d);
+    throw;
   }
-  ~ConvDescriptors() {
-    cudnnDestroyConvolutionDescriptor(conv);
-    cudnnDestroyFilterDescriptor(w);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyTensorDescriptor(x);
-  }
-  ConvDescriptors(const ConvDescriptors &) = delete;
-  ConvDescriptors &operator=(const ConvDescriptors &) = delete;
-};
+  return cache.emplace(key, d).first->second;
+}
 
 bool deterministicOnly() {
   const char *v = std::getenv("CARDINAL_CUDNN_DETERMINISTIC");
@@ -108,7 +112,7 @@ ConvAlgoChoice algoFor(Context &ctx, const ConvShape &s, ConvDirection dir,
 template <typename T>
 void cudnnConvForward(Context &ctx, const ConvShape &s, const T *x,
                       const T *w, T *y) {
-  ConvDescriptors d(s, DataType<T>::cudnn);
+  const CudnnConvDescriptors &d = descriptorsFor(ctx, s, DataType<T>::cudnn);
   const ConvAlgoChoice c = algoFor<T>(ctx, s, ConvDirection::Forward, [&] {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int got = 0;
@@ -129,7 +133,7 @@ void cudnnConvForward(Context &ctx, const ConvShape &s, const T *x,
 template <typename T>
 void cudnnConvBackwardData(Context &ctx, const ConvShape &s, const T *dy,
                            const T *w, T *dx, bool accumulate) {
-  ConvDescriptors d(s, DataType<T>::cudnn);
+  const CudnnConvDescriptors &d = descriptorsFor(ctx, s, DataType<T>::cudnn);
   const ConvAlgoChoice c =
       algoFor<T>(ctx, s, ConvDirection::BackwardData, [&] {
         cudnnConvolutionBwdDataAlgoPerf_t
@@ -153,7 +157,7 @@ void cudnnConvBackwardData(Context &ctx, const ConvShape &s, const T *dy,
 template <typename T>
 void cudnnConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                              const T *dy, float *dw) {
-  ConvDescriptors d(s, DataType<T>::cudnn);
+  const CudnnConvDescriptors &d = descriptorsFor(ctx, s, DataType<T>::cudnn);
   // cuDNN writes dw in the data type; for bf16 it goes to the front of the
   // workspace and is widened into dw, cuDNN's own scratch follows it.
   constexpr bool narrow = !std::is_same_v<T, float>;
