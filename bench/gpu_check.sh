@@ -17,7 +17,8 @@
 # on the GPU: kernel tests (each kernel vs the CPU kernels), the small
 # trainers trained 352 steps on digits, the microbenchmark, the ResNeXt-50
 # bf16 train step (batch 32, 224x224) in images/s for both plans and for
-# PyTorch.
+# PyTorch, with the generated plan's per-layer choice between its grouped
+# 3x3 kernels and cuDNN (CARDINAL_CONV_CHOICES=1).
 set -u
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
@@ -197,7 +198,10 @@ stage grouped_conv_bench 120 run_bench
 
 wait "${BG[r50_bf16]}" "${BG[r50_bf16_cudnn]}"
 stage link_r50 60 bash -c 'link_trainer r50_bf16 && link_trainer r50_bf16_cudnn'
-stage r50_step_generated 90 "$WORK/r50_bf16" bench --steps 30
+# CARDINAL_CONV_CHOICES=1: at exit the trainer prints which of the generated
+# kernel and cuDNN each grouped 3x3 layer chose, with both times.
+stage r50_step_generated 90 env CARDINAL_CONV_CHOICES=1 \
+  "$WORK/r50_bf16" bench --steps 30
 stage r50_step_cudnn_only 90 "$WORK/r50_bf16_cudnn" bench --steps 30
 torch_step() {
   PYTHONPATH="$PWD/bench" "$PY" - <<'PYEOF'
@@ -258,11 +262,17 @@ ratio() {
   echo
   echo "| plan | images/s |"
   echo "|---|---|"
-  echo "| Cardinal, generated grouped 3x3 kernels | ${G:-n/a} |"
+  echo "| Cardinal, grouped 3x3: generated kernel or cuDNN, timed per layer | ${G:-n/a} |"
   echo "| Cardinal, cuDNN-only plan | ${C:-n/a} |"
   echo "| PyTorch (autocast bf16, channels_last, cudnn.benchmark) | ${P:-n/a} |"
   echo
   echo "generated / cuDNN-only: $(ratio "$G" "$C") (goal >= 1.3x); generated / PyTorch: $(ratio "$G" "$P")"
+  echo
+  echo "### Grouped 3x3 layers: generated kernel or cuDNN (first-call timing)"
+  echo
+  choices=$(sed -n '/^grouped 3x3 conv choices/,/^generated kernel chosen/p' \
+    "$OUT/r50_step_generated.log" 2>/dev/null)
+  echo "${choices:-(no choice table in r50_step_generated.log)}"
   echo
   echo "## Grouped conv microbenchmark (last lines)"
   echo '```'

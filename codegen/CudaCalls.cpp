@@ -83,17 +83,19 @@ const std::vector<int64_t> *convWeight(const KernelCall &c) {
   return nullptr;
 }
 
-// Prints the comment over a generated grouped 3x3 call (`fuses`: what the
+// Prints the comment over a grouped 3x3 call (`fuses`: what the generated
 // kernel fuses; `then`: what runs after it; either may be empty) and returns
 // its template arguments: groups, widths per group, input extent, stride,
-// element type.
+// element type. The call is a fasterGroupedConv3x3* of GroupedConvChoice.cuh:
+// the generated kernel or cuDNN, whichever its first call timed faster.
 std::string groupedTemplate(std::ostringstream &os, const KernelCall &c,
                             const std::vector<int64_t> &x, int64_t outChannels,
                             const char *T, const std::string &fuses,
                             const std::string &then) {
   const int64_t groups = c.ints.at("groups");
-  os << fmt::format("    // generated grouped 3x3{}: {} groups of {} -> {} "
-                    "channels, input {}x{}, stride {}{}\n",
+  os << fmt::format("    // grouped 3x3{}: {} groups of {} -> {} channels, "
+                    "input {}x{}, stride {}; generated kernel or cuDNN, "
+                    "timed once{}\n",
                     fuses.empty() ? "" : " (" + fuses + ")", groups,
                     x[1] / groups, outChannels / groups, x[2], x[3],
                     c.ints.at("stride_h"), then.empty() ? "" : "; " + then);
@@ -198,19 +200,19 @@ void CudaCallPrinter::conv(const KernelCall &c) {
   if (usesGeneratedGroupedConv(c, opts)) {
     const std::string args = groupedTemplate(os, c, x, w[0], T, "", "");
     if (k == "conv2d_forward")
-      os << fmt::format("    groupedConv3x3Forward<{}>(ctx, {}, {}, {}, {}, "
-                        "{});\n",
+      os << fmt::format("    fasterGroupedConv3x3Forward<{}>(ctx, {}, {}, {}, "
+                        "{}, {});\n",
                         args, x[0], ptr(in[0], 'a'), ptr(in[1], 'w'),
                         in.size() > 2 ? ptr(in[2], 'w') : "nullptr",
                         ptr(out[0], 'a'));
     else if (k == "conv2d_backward_data")
-      os << fmt::format("    groupedConv3x3BackwardData<{}>(ctx, {}, {}, {}, "
-                        "{}, false);\n",
+      os << fmt::format("    fasterGroupedConv3x3BackwardData<{}>(ctx, {}, "
+                        "{}, {}, {}, false);\n",
                         args, x[0], ptr(in[0], 'a'), ptr(in[1], 'w'),
                         ptr(out[0], 'a'));
     else
-      os << fmt::format("    groupedConv3x3BackwardWeight<{}>(ctx, {}, {}, {}, "
-                        "{}, nullptr);\n",
+      os << fmt::format("    fasterGroupedConv3x3BackwardWeight<{}>(ctx, {}, "
+                        "{}, {}, {}, nullptr);\n",
                         args, x[0], ptr(in[0], 'a'), ptr(in[1], 'a'),
                         ptr(out[0], 'f'));
     return;
@@ -234,7 +236,9 @@ void CudaCallPrinter::conv(const KernelCall &c) {
 
 // The conv-level training fusion's convs: grouped 3x3 layers instantiate
 // GroupedConv.cuh's fused templates (prologue and statistics epilogue in
-// the conv kernel); the rest call the library (a decomposition, ConvBn.cu).
+// the conv kernel) through GroupedConvChoice.cuh, which runs them or the
+// library's decomposition on cuDNN, whichever is faster; the rest call the
+// library (a decomposition, ConvBn.cu).
 void CudaCallPrinter::fusedConv(const KernelCall &c) {
   const auto &in = c.inputs;
   const auto &out = c.outputs;
@@ -262,24 +266,24 @@ void CudaCallPrinter::fusedConv(const KernelCall &c) {
                         ptr(in[in.size() - 1], 'f'));
   else
     args += ", " + ptr(out[0], weightGrad ? 'f' : 'a');
-  // kernel -> (generated grouped template, library entry point, what the
-  // grouped kernel fuses).
+  // kernel -> (grouped 3x3 call: generated template or cuDNN, library entry
+  // point, what the generated kernel fuses).
   struct Names {
     const char *grouped, *library, *fuses;
   };
   static const std::map<std::string, Names> names = {
       {"conv2d_stats",
-       {"groupedConv3x3StatsForward", "conv2dStatsForward",
+       {"fasterGroupedConv3x3StatsForward", "conv2dStatsForward",
         "statistics epilogue"}},
       {"bn_relu_conv2d_stats",
-       {"groupedConv3x3BnReluStatsForward", "bnReluConv2dStatsForward",
-        "BN+ReLU prologue, statistics epilogue"}},
+       {"fasterGroupedConv3x3BnReluStatsForward",
+        "bnReluConv2dStatsForward", "BN+ReLU prologue, statistics epilogue"}},
       {"bn_relu_conv2d",
-       {"groupedConv3x3BnReluForward", "bnReluConv2dForward",
+       {"fasterGroupedConv3x3BnReluForward", "bnReluConv2dForward",
         "BN+ReLU prologue"}},
       {"bn_relu_conv2d_backward_weight",
-       {"groupedConv3x3BnReluBackwardWeight", "bnReluConv2dBackwardWeight",
-        "BN+ReLU prologue, weight gradient"}},
+       {"fasterGroupedConv3x3BnReluBackwardWeight",
+        "bnReluConv2dBackwardWeight", "BN+ReLU prologue, weight gradient"}},
   };
   const Names &n = names.at(k);
   if (usesGeneratedGroupedConv(c, opts)) {
@@ -341,8 +345,8 @@ void CudaCallPrinter::emit(const KernelCall &c, size_t index) {
       const std::string targs =
           groupedTemplate(os, c, x, in[1].shape[0], T, "",
                           "then the BN-grad reductions over dx");
-      os << fmt::format("    groupedConv3x3BackwardData<{}>(ctx, {}, {}, {}, "
-                        "{}, false);\n",
+      os << fmt::format("    fasterGroupedConv3x3BackwardData<{}>(ctx, {}, "
+                        "{}, {}, {}, false);\n",
                         targs, x[0], P(in[0], 0, false), P(in[1], 1, false),
                         P(out[0], 0, true))
          << fmt::format("    bnReluGradSums<{}>(ctx, {}, {}, {}, {}, {}, {}, "

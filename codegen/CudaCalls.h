@@ -2,10 +2,11 @@
 //
 // Prints the body of a generated CUDA trainer's step: each KernelCall
 // becomes a call into runtime/cuda/CudaKernels.h (or an instantiation of a
-// shape-specialized grouped 3x3 template), with the element type of every
-// planned buffer worked out from the kernel that wrote it: activations and
-// activation gradients have the trainer's type T (float or bf16); weight,
-// bias and BN-parameter gradients, BN statistics and the loss are float.
+// shape-specialized grouped 3x3 template, timed against cuDNN), with the
+// element type of every planned buffer worked out from the kernel that
+// wrote it: activations and activation gradients have the trainer's type T
+// (float or bf16); weight, bias and BN-parameter gradients, BN statistics
+// and the loss are float.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_CODEGEN_CUDACALLS_H
@@ -27,7 +28,9 @@ std::set<std::string> lowPrecisionWeights(const KernelPlan &plan);
 
 /// Whether a conv call (forward, backward data or weight, or one of the
 /// conv-level training fusion's convs) goes to a generated grouped 3x3
-/// kernel rather than the library's entry points.
+/// kernel rather than the library's entry points. Such calls print as
+/// fasterGroupedConv3x3* (GroupedConvChoice.cuh): the generated kernel or
+/// cuDNN, whichever the trainer's first call of the layer timed faster.
 bool usesGeneratedGroupedConv(const KernelCall &c, const CudaOptions &opts);
 
 class CudaCallPrinter {
