@@ -141,9 +141,10 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << " calls, arena " << predict.arenaBytes << " bytes.\n"
      << "// Device memory: one allocation of " << L.total << " bytes.\n"
      << "#include \"runtime/cuda/CudaKernels.h\"\n"
-     << "#include \"runtime/cuda/DeviceParallel.h\"\n";
+     << "#include \"runtime/cuda/DeviceParallel.h\"\n"
+     << "#include \"runtime/cuda/StepGraph.h\"\n";
   if (grouped)
-    os << "#include \"runtime/cuda/GroupedConv.cuh\"\n";
+    os << "#include \"runtime/cuda/GroupedConvChoice.cuh\"\n";
   os << "#include \"runtime/trainer/CompiledModel.h\"\n"
      << "#include \"runtime/trainer/Export.h\"\n"
      << "#include \"runtime/trainer/LocalDevice.h\"\n\n"
@@ -208,7 +209,22 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
   os << "  StepStats trainStep(const float *hostImages, const int32_t "
         "*hostLabels,\n                      const StepHyper &hyper) override {\n"
      << "    ensureDevice();\n"
-     << "    const int slot = stageInput(hostImages, hostLabels);\n";
+     << "    const int slot = stageInput(hostImages, hostLabels);\n"
+     << "    // Collectives and host hooks synchronize mid-step: never a graph.\n"
+     << "    const bool eager = parallel_ || gradientHook_ || "
+        "gradientReadyHook_;\n"
+     << "    graphs_.run(*ctx_, slot, hyper, eager, [&] { enqueueTrainStep(slot, "
+        "hyper); });\n"
+     << "    checkCuda(cudaEventRecord(inputFree_[slot], ctx_->stream), "
+        "\"cudaEventRecord\");\n"
+     << "    checkCuda(cudaEventSynchronize(statsReady_), \"the training "
+        "step\");\n"
+     << "    StepStats stats;\n    stats.loss = readback_->loss;\n"
+     << "    stats.correct1 = readback_->correct[0];\n"
+     << "    stats.correct5 = readback_->correct[1];\n    return stats;\n  }\n\n"
+     << "private:\n"
+     << "  // The step's work on ctx.stream, run or captured by graphs_.\n"
+     << "  void enqueueTrainStep(int slot, const StepHyper &hyper) {\n";
   emitInputs(os, opts.bf16, imageElems, true);
   CudaCallPrinter trainPrinter(os, opts, lowp);
   bool hooked = false, readBack = false;
@@ -226,8 +242,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
        << "    checkCuda(cudaMemcpyAsync(readback_->correct, topk(), 2 * "
           "sizeof(int64_t),\n                              "
           "cudaMemcpyDeviceToHost, ctx.stream), \"top-k\");\n"
-       << "    checkCuda(cudaEventRecord(statsReady_, ctx.stream), "
-          "\"cudaEventRecord\");\n";
+       << "    recordStepEvent(ctx, statsReady_, \"cudaEventRecord\");\n";
     readBack = true;
   };
   for (size_t i = 0; i < train.calls.size(); ++i) {
@@ -249,13 +264,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
   }
   if (!readBack)
     emitReadback();
-  os << "    checkCuda(cudaEventRecord(inputFree_[slot], ctx.stream), "
-        "\"cudaEventRecord\");\n"
-     << "    checkCuda(cudaEventSynchronize(statsReady_), \"the training "
-        "step\");\n"
-     << "    StepStats stats;\n    stats.loss = readback_->loss;\n"
-     << "    stats.correct1 = readback_->correct[0];\n"
-     << "    stats.correct5 = readback_->correct[1];\n    return stats;\n  }\n\n";
+  os << "  }\n\npublic:\n";
 
   // --- gradients: host copies ------------------------------------------------
   struct Grad {
@@ -357,7 +366,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "    uploadTensors();\n    return true;\n  }\n\n";
 
   os << "  void release() {\n    if (!ctx_)\n      return;\n"
-     << "    parallel_.reset();\n"
+     << "    parallel_.reset();\n    graphs_.release();\n"
      << "    cudaDeviceSynchronize(); // errors here cannot be reported\n"
      << "    for (int s = 0; s < 2; ++s) {\n"
      << "      cudaEventDestroy(uploaded_[s]);\n"
@@ -472,6 +481,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
   os << "\n  Context *ctx_ = nullptr;\n  char *dev_ = nullptr;    // the one "
         "device allocation\n"
      << "  std::unique_ptr<DeviceDataParallel> parallel_; // several ranks\n"
+     << "  StepGraphs graphs_; // CARDINAL_CUDA_GRAPHS=1: the step as a graph\n"
      << "  char *pinned_ = nullptr; // two input staging slots, then the "
         "readback\n"
      << "  Readback *readback_ = nullptr;\n"

@@ -19,27 +19,19 @@
 
 #include "runtime/comm/NcclCommunicator.h"
 #include "runtime/cuda/CommBnSync.h"
+#include "runtime/cuda/EnvSwitch.h"
 #include "runtime/trainer/CompiledModel.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <memory>
-#include <stdexcept>
-#include <string>
 #include <vector>
 
 namespace cardinal::rt::cuda {
 
-/// CARDINAL_NCCL: unset or "1" uses NCCL, "0" does not; anything else is
-/// an error naming the variable.
+/// CARDINAL_NCCL: unset or "1" uses NCCL, "0" does not; else throws.
 inline bool ncclRequested() {
-  const char *v = std::getenv("CARDINAL_NCCL");
-  if (!v || std::string(v) == "1")
-    return true;
-  if (std::string(v) == "0")
-    return false;
-  throw std::runtime_error(std::string("CARDINAL_NCCL='") + v +
-                           "': expected 0 (no NCCL: host collectives) or 1");
+  return envSwitch("CARDINAL_NCCL", true,
+                   "average gradients and sync BN on the GPUs over NCCL");
 }
 
 class DeviceDataParallel {

@@ -209,8 +209,4 @@ void groupedConv3x3BnReluBackwardWeight(Context &ctx, int64_t n, const T *x,
 
 } // namespace cardinal::rt::cuda
 
-// What generated trainers call: each template above, or cuDNN where that is
-// faster for the shape, chosen by timing once (fasterGroupedConv3x3*).
-#include "runtime/cuda/GroupedConvChoice.cuh"
-
 #endif // CARDINAL_RUNTIME_CUDA_GROUPEDCONV_CUH

@@ -6,8 +6,7 @@
 // parameters of the GroupedConv.cuh template it wraps; the cuDNN candidate
 // is the library entry point with the same semantics (conv2d*, or the
 // conv-level fusion's decomposition, ConvBn.cu) under a CudnnOnlyScope.
-// Included at the end of GroupedConv.cuh, so a generated .cu that includes
-// that gets these too.
+// Generated .cu files with grouped layers include this header.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_RUNTIME_CUDA_GROUPEDCONVCHOICE_CUH
