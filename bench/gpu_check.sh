@@ -15,10 +15,12 @@
 # microbenchmark, and the generated trainers (small digits fp32/bf16,
 # ResNeXt-50 32x4d bf16 generated and cuDNN-only plans). Then, one at a time
 # on the GPU: kernel tests (each kernel vs the CPU kernels), the small
-# trainers trained 352 steps on digits, the microbenchmark, the ResNeXt-50
-# bf16 train step (batch 32, 224x224) in images/s for both plans and for
-# PyTorch, with the generated plan's per-layer choice between its grouped
-# 3x3 kernels and cuDNN (CARDINAL_CONV_CHOICES=1).
+# trainers trained 352 steps on digits (fp32 also replayed as a CUDA graph,
+# CARDINAL_CUDA_GRAPHS=1), the microbenchmark, the ResNeXt-50 bf16 train
+# step (batch 32, 224x224) in images/s for both plans (the generated one
+# eagerly and as a graph) and for PyTorch, with the generated plan's
+# per-layer choice between its grouped 3x3 kernels and cuDNN
+# (CARDINAL_CONV_CHOICES=1).
 set -u
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
@@ -62,6 +64,7 @@ stage() {
 CUDA_HOME=${CUDA_HOME:-$(dirname "$(dirname "$NVCC")")}
 wheel() { "$PY" -c "import $1, os; print(os.path.dirname($1.__file__))" 2>/dev/null; }
 CUDNN_WHEEL=$(wheel nvidia.cudnn) CUBLAS_WHEEL=$(wheel nvidia.cublas)
+NCCL_WHEEL=$(wheel nvidia.nccl)
 CUDNN_INC="" CUDNN_LIBDIR=""
 for d in "$CUDA_HOME/include" /usr/include ${CUDNN_WHEEL:+"$CUDNN_WHEEL/include"}; do
   [ -f "$d/cudnn.h" ] && { CUDNN_INC=$d; break; }
@@ -74,8 +77,9 @@ done
 # gets unversioned names in one folder.
 LINKLIB=$WORK/linklib
 mkdir -p "$LINKLIB"
-for lib in cudnn cublas cublasLt; do
-  for d in "$CUDNN_LIBDIR" "$CUDA_HOME/lib64" ${CUBLAS_WHEEL:+"$CUBLAS_WHEEL/lib"}; do
+for lib in cudnn cublas cublasLt nccl; do
+  for d in "$CUDNN_LIBDIR" "$CUDA_HOME/lib64" ${CUBLAS_WHEEL:+"$CUBLAS_WHEEL/lib"} \
+           ${NCCL_WHEEL:+"$NCCL_WHEEL/lib"}; do
     f=$(ls "$d"/lib$lib.so.* 2>/dev/null | head -n 1)
     [ -n "$f" ] && [ ! -e "$LINKLIB/lib$lib.so" ] && ln -s "$f" "$LINKLIB/lib$lib.so"
   done
@@ -85,7 +89,7 @@ for f in "$PACK"/lib/*.so*; do
   base=$(basename "$f")
   ln -sf "$f" "$LINKLIB/${base%%.so*}.so"
 done
-export LD_LIBRARY_PATH="$PACK/lib:$LINKLIB:$CUDNN_LIBDIR:$CUDA_HOME/lib64${CUBLAS_WHEEL:+:$CUBLAS_WHEEL/lib}:${LD_LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="$PACK/lib:$LINKLIB:$CUDNN_LIBDIR:$CUDA_HOME/lib64${CUBLAS_WHEEL:+:$CUBLAS_WHEEL/lib}${NCCL_WHEEL:+:$NCCL_WHEEL/lib}:${LD_LIBRARY_PATH:-}"
 export OUT PACK WORK NVCC PY ARCH JOBS CUDA_HOME CUDNN_INC CUDNN_LIBDIR LINKLIB
 
 env_info() {
@@ -150,11 +154,12 @@ link_trainer() {
   local name=$1 L=$PACK/lib
   [ -f "$WORK/$name.o" ] || { echo "no $name.o: its compile failed"; return 1; }
   "$NVCC" $ARCH "$WORK/$name.o" "$L/libCardinalTrainerMain.a" \
-    "$L/libCardinalTrainer.a" "$L/libCardinalRuntimeComm.a" \
+    "$L/libCardinalTrainer.a" "$L/libCardinalRuntimeNccl.a" \
+    "$L/libCardinalRuntimeComm.a" \
     "$L/libCardinalRuntimeData.a" "$L/libCardinalRuntimeCheckpoint.a" \
     "$L/libCardinalRuntimeKernels.a" "$LIBCUDA" -L"$LINKLIB" \
-    -L"$CUDNN_LIBDIR" -lcudnn -lcublas -lopenblas -lz -ljpeg -lmpi -lgomp \
-    -Xlinker -rpath-link="$PACK/lib" -o "$WORK/$name"
+    -L"$CUDNN_LIBDIR" -lcudnn -lcublas -lnccl -lopenblas -lz -ljpeg -lmpi \
+    -lgomp -Xlinker -rpath-link="$PACK/lib" -o "$WORK/$name"
 }
 export -f link_trainer
 
@@ -171,22 +176,26 @@ export -f kernel_tests
 wait "${BG[tests]}"
 stage kernel_tests 90 kernel_tests
 
-train_small() { # NAME: link, then 8 digits epochs (44 steps of 32 each)
-  local name=$1
-  if ! link_trainer "$name"; then
+train_small() { # NAME [CKPT]: link, then 8 digits epochs (44 steps of 32)
+  local name=$1 ckpt=${2:-$1}
+  if [ ! -x "$WORK/$name" ] && ! link_trainer "$name"; then
     [ "$name" = small_fp32 ] || return 1
     echo "linking here failed: running the packed trainer"
     cp "$PACK/bin/small_fp32" "$WORK/$name"
   fi
   "$WORK/$name" info
   "$WORK/$name" train --data "digits:$PACK/digits.csv.gz" --epochs 8 \
-    --seed 1 --quiet --checkpoint-dir "$WORK/ckpt-$name" &&
-    cat "$WORK/ckpt-$name/metrics.csv"
+    --seed 1 --quiet --checkpoint-dir "$WORK/ckpt-$ckpt" &&
+    cat "$WORK/ckpt-$ckpt/metrics.csv"
 }
 export -f train_small
 wait "${BG[small_fp32]}" "${BG[small_bf16]}"
 stage train_small_fp32 60 train_small small_fp32
 stage train_small_bf16 60 train_small small_bf16
+# The same fp32 run with the step replayed as a CUDA graph (StepGraph.h):
+# the accuracy must match the eager run's.
+stage train_small_fp32_graphs 60 env CARDINAL_CUDA_GRAPHS=1 \
+  bash -c 'train_small small_fp32 small_fp32_graphs'
 
 run_bench() {
   source bench/gpu/build_and_run_grouped_conv_bench.sh
@@ -203,6 +212,8 @@ stage link_r50 60 bash -c 'link_trainer r50_bf16 && link_trainer r50_bf16_cudnn'
 stage r50_step_generated 90 env CARDINAL_CONV_CHOICES=1 \
   "$WORK/r50_bf16" bench --steps 30
 stage r50_step_cudnn_only 90 "$WORK/r50_bf16_cudnn" bench --steps 30
+stage r50_step_graphs 60 env CARDINAL_CUDA_GRAPHS=1 \
+  "$WORK/r50_bf16" bench --steps 30
 torch_step() {
   PYTHONPATH="$PWD/bench" "$PY" - <<'PYEOF'
 import time, torch, torch.nn.functional as F
@@ -237,6 +248,7 @@ wait
 # --- report ----------------------------------------------------------------
 ips() { grep -h "^images/s:" "$OUT/$1.log" 2>/dev/null | awk '{print $2}'; }
 G=$(ips r50_step_generated) C=$(ips r50_step_cudnn_only) P=$(ips r50_step_pytorch)
+GG=$(ips r50_step_graphs)
 ratio() {
   if [ -n "$1" ] && [ -n "$2" ]; then
     awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'
@@ -254,7 +266,7 @@ ratio() {
   awk -F'\t' '{printf "| %s | %s | %s |\n", $1, $2, $3}' "$OUT/stages.tsv"
   echo
   echo "## Small trainer (resnext_small, digits 8x8, batch 32, 8 epochs = 352 steps)"
-  for n in small_fp32 small_bf16; do
+  for n in small_fp32 small_bf16 small_fp32_graphs; do
     echo "- $n: $(grep -h "test accuracy" "$OUT/train_$n.log" 2>/dev/null | tail -n 1)"
   done
   echo
@@ -263,6 +275,7 @@ ratio() {
   echo "| plan | images/s |"
   echo "|---|---|"
   echo "| Cardinal, grouped 3x3: generated kernel or cuDNN, timed per layer | ${G:-n/a} |"
+  echo "| Cardinal, the same, replayed as a CUDA graph | ${GG:-n/a} |"
   echo "| Cardinal, cuDNN-only plan | ${C:-n/a} |"
   echo "| PyTorch (autocast bf16, channels_last, cudnn.benchmark) | ${P:-n/a} |"
   echo
