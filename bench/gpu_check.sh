@@ -208,7 +208,8 @@ stage grouped_conv_bench 120 run_bench
 wait "${BG[r50_bf16]}" "${BG[r50_bf16_cudnn]}"
 stage link_r50 60 bash -c 'link_trainer r50_bf16 && link_trainer r50_bf16_cudnn'
 # CARDINAL_CONV_CHOICES=1: at exit the trainer prints which of the generated
-# kernel and cuDNN each grouped 3x3 layer chose, with both times.
+# kernel and cuDNN each grouped 3x3 layer chose, and which of cuDNN and a
+# cuBLAS GEMM each dense 1x1 layer chose, with both times.
 stage r50_step_generated 90 env CARDINAL_CONV_CHOICES=1 \
   "$WORK/r50_bf16" bench --steps 30
 stage r50_step_cudnn_only 90 "$WORK/r50_bf16_cudnn" bench --steps 30
@@ -283,7 +284,13 @@ ratio() {
   echo
   echo "### Grouped 3x3 layers: generated kernel or cuDNN (first-call timing)"
   echo
-  choices=$(sed -n '/^grouped 3x3 conv choices/,/^generated kernel chosen/p' \
+  choices=$(sed -n '/^grouped 3x3 conv choices/,/ grouped 3x3 conv calls$/p' \
+    "$OUT/r50_step_generated.log" 2>/dev/null)
+  echo "${choices:-(no choice table in r50_step_generated.log)}"
+  echo
+  echo "### Dense 1x1 layers: cuDNN or a cuBLAS GEMM (first-call timing)"
+  echo
+  choices=$(sed -n '/^dense 1x1 conv choices/,/ dense 1x1 conv calls$/p' \
     "$OUT/r50_step_generated.log" 2>/dev/null)
   echo "${choices:-(no choice table in r50_step_generated.log)}"
   echo

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvAlgoCache.h"
 #include "runtime/cuda/CudaKernels.h"
+#include "runtime/cuda/DenseConvChoice.h"
 #include "runtime/cuda/GroupedConvChoice.h"
 
 #include <cstdio>
@@ -47,7 +48,7 @@ static void checkCudnn(cudnnStatus_t status, const char *what) {
                              cudnnGetErrorString(status));
 }
 
-static void checkCublas(cublasStatus_t status, const char *what) {
+void checkCublas(cublasStatus_t status, const char *what) {
   if (status != CUBLAS_STATUS_SUCCESS)
     throw std::runtime_error(std::string("cuBLAS error in ") + what + ": " +
                              cublasGetStatusString(status));
@@ -75,8 +76,10 @@ Context *createContext(int device, size_t workspaceBytes) {
     if (workspaceBytes)
       checkCuda(cudaMalloc(&ctx->workspace, workspaceBytes),
                 "cudaMalloc(workspace)");
-    // (Throws on a bad CARDINAL_GROUPED_CONV, before any conv runs.)
-    ctx->convAlgos = new ConvAlgoCache(groupedConvPolicyFromEnv());
+    // (Throws on a bad CARDINAL_GROUPED_CONV or CARDINAL_DENSE_CONV,
+    // before any conv runs.)
+    ctx->convAlgos = new ConvAlgoCache(groupedConvPolicyFromEnv(),
+                                       denseConvPolicyFromEnv());
   } catch (...) {
     destroyContext(ctx);
     throw;
@@ -92,8 +95,10 @@ void destroyContext(Context *ctx) {
   if (ctx->copyStream)
     cudaStreamSynchronize(ctx->copyStream);
   const char *show = std::getenv("CARDINAL_CONV_CHOICES");
-  if (ctx->convAlgos && show && *show && std::string(show) != "0")
+  if (ctx->convAlgos && show && *show && std::string(show) != "0") {
     printGroupedConvChoices(*ctx, stderr);
+    printDenseConvChoices(*ctx, stderr);
+  }
   delete ctx->convAlgos; // its cuDNN descriptors and events too
   if (ctx->workspace)
     cudaFree(ctx->workspace);

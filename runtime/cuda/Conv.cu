@@ -4,12 +4,18 @@
 // algorithms (tensor cores for bf16) are hard to beat; grouped convs go to
 // the direct kernel, which has no per-group GEMM overhead. The generated
 // trainers call the shape-specialized grouped 3x3 kernels (GroupedConv.cuh)
-// directly instead of conv2d* for their ResNeXt 3x3 layers. With
-// Context::cudnnOnly (the --cudnn-only baseline) cuDNN runs every conv.
+// directly instead of conv2d* for their ResNeXt 3x3 layers. Dense 1x1
+// convs (stride 1, no padding) forward and backward-data run on cuDNN or a
+// cuBLAS GEMM, whichever the shape's first call times faster
+// (DenseConvChoice.h). With Context::cudnnOnly (the --cudnn-only
+// baseline) cuDNN runs every conv.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/cuda/ConvAlgoCache.h"
 #include "runtime/cuda/ConvPaths.h"
+#include "runtime/cuda/DataType.h"
 #include "runtime/cuda/Epilogue.cuh"
+#include "runtime/cuda/math/Gemm1x1.h"
 
 #include <stdexcept>
 
@@ -24,6 +30,21 @@ void requireValid(const ConvShape &s, const char *what) {
   if (!s.valid())
     throw std::invalid_argument(std::string(what) + ": invalid ConvShape");
 }
+
+/// Runs `cudnn` or `gemm` (DenseConvChoice.h), or `cudnn` alone where the
+/// GEMM does not apply or the baseline wants cuDNN only. `restored`: what
+/// the call accumulates into, put back between trial runs.
+template <typename T>
+void denseConv(Context &ctx, const ConvShape &s, ConvDirection dir,
+               RunRef cudnn, RunRef gemm, DeviceBytes restored) {
+  if (ctx.cudnnOnly || !fitsGemm1x1(s)) {
+    cudnn();
+    return;
+  }
+  runFasterConv(ctx, ctx.convAlgos->dense, convKey(s, DataType<T>::cudnn, dir),
+                "dense 1x1 conv", denseConvOpName(static_cast<int64_t>(dir)),
+                {cudnn, gemm}, {restored}); // (null data: nothing to restore)
+}
 } // namespace
 
 template <typename T>
@@ -31,7 +52,9 @@ void conv2dForward(Context &ctx, const ConvShape &s, const T *x, const T *w,
                    const T *bias, T *y) {
   requireValid(s, "conv2dForward");
   if (chooseConvPath(s, ctx.cudnnOnly) == ConvPath::Cudnn)
-    cudnnConvForward(ctx, s, x, w, y);
+    denseConv<T>(
+        ctx, s, ConvDirection::Forward, [&] { cudnnConvForward(ctx, s, x, w, y); },
+        [&] { gemmConv1x1Forward(ctx, s, x, w, y); }, {nullptr, 0});
   else
     directConvForward(ctx, s, x, w, y);
   detail::addChannelBias(ctx, s.n, s.o, s.oh * s.ow, bias, y);
@@ -42,7 +65,12 @@ void conv2dBackwardData(Context &ctx, const ConvShape &s, const T *dy,
                         const T *w, T *dx, bool accumulate) {
   requireValid(s, "conv2dBackwardData");
   if (chooseConvPath(s, ctx.cudnnOnly) == ConvPath::Cudnn)
-    cudnnConvBackwardData(ctx, s, dy, w, dx, accumulate);
+    denseConv<T>(
+        ctx, s, ConvDirection::BackwardData,
+        [&] { cudnnConvBackwardData(ctx, s, dy, w, dx, accumulate); },
+        [&] { gemmConv1x1BackwardData(ctx, s, dy, w, dx, accumulate); },
+        {accumulate ? dx : nullptr,
+         accumulate ? sizeof(T) * static_cast<size_t>(s.inputSize()) : 0});
   else
     directConvBackwardData(ctx, s, dy, w, dx, accumulate);
 }

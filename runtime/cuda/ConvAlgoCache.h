@@ -7,13 +7,16 @@
 //  - `descriptors`: the four cuDNN descriptors of a (shape, data type),
 //    created once instead of per call and destroyed with the cache;
 //  - `grouped`: generated grouped 3x3 kernel or cuDNN, by timing
-//    (GroupedConvChoice.cpp), with the two timing events.
+//    (GroupedConvChoice.cpp), and `dense`: cuDNN or cuBLAS per dense 1x1
+//    conv (DenseConvChoice.h), with the two timing events.
 // Not thread-safe: a Context is used by one host thread.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_RUNTIME_CUDA_CONVALGOCACHE_H
 #define CARDINAL_RUNTIME_CUDA_CONVALGOCACHE_H
 
+#include "runtime/cuda/ConvChoice.h"
+#include "runtime/cuda/DenseConvChoice.h"
 #include "runtime/cuda/GroupedConvChoice.h"
 #include "runtime/cuda/KernelChoice.h"
 #include "runtime/kernels/Shapes.h"
@@ -28,19 +31,6 @@
 
 namespace cardinal::rt::cuda {
 
-enum class ConvDirection : int64_t { Forward, BackwardData, BackwardWeight };
-
-/// Every ConvShape field, the element type's cudnnDataType_t, the direction.
-using ConvKey = std::array<int64_t, 18>;
-
-inline ConvKey convKey(const ConvShape &s, int64_t dataType,
-                       ConvDirection dir) {
-  return {s.n,        s.c,       s.h,       s.w,         s.o,
-          s.kh,       s.kw,      s.strideH, s.strideW,   s.padH,
-          s.padW,     s.dilationH, s.dilationW, s.groups, s.oh,
-          s.ow,       dataType,  static_cast<int64_t>(dir)};
-}
-
 struct ConvAlgoChoice {
   int algo = 0;              // cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t
   size_t workspaceBytes = 0; // what the algorithm asked for
@@ -50,9 +40,7 @@ struct ConvAlgoChoice {
 /// convKey with the grouped call in place of the direction.
 inline ConvKey groupedConvKey(const ConvShape &s, int64_t dataType,
                               GroupedConvOp op) {
-  ConvKey key = convKey(s, dataType, ConvDirection::Forward);
-  key.back() = static_cast<int64_t>(op);
-  return key;
+  return convKey(s, dataType, static_cast<int64_t>(op));
 }
 
 /// The descriptors of one (shape, data type): x, y, w and the conv.
@@ -76,9 +64,10 @@ inline void destroyDescriptors(CudnnConvDescriptors &d) {
 }
 
 struct ConvAlgoCache {
-  /// `groupedPolicy`: CARDINAL_GROUPED_CONV (groupedConvPolicyFromEnv).
-  explicit ConvAlgoCache(ChoicePolicy groupedPolicy)
-      : grouped(groupedConvCandidates(), groupedPolicy, /*timedRuns=*/3) {}
+  /// CARDINAL_GROUPED_CONV and CARDINAL_DENSE_CONV (*PolicyFromEnv).
+  ConvAlgoCache(ChoicePolicy groupedPolicy, ChoicePolicy densePolicy)
+      : grouped(groupedConvCandidates(), groupedPolicy, /*timedRuns=*/3),
+        dense(denseConvCandidates(), densePolicy, /*timedRuns=*/3) {}
   ~ConvAlgoCache() {
     for (auto &entry : descriptors)
       destroyDescriptors(entry.second);
@@ -96,6 +85,9 @@ struct ConvAlgoCache {
   std::map<ConvKey, CudnnConvDescriptors> descriptors;
   /// Keyed by groupedConvKey.
   KernelChoice<ConvKey> grouped;
+  /// cuDNN or a cuBLAS GEMM per dense 1x1 conv, keyed by convKey
+  /// (DenseConvChoice.h).
+  KernelChoice<ConvKey> dense;
   /// Created on the first timed trial.
   cudaEvent_t timingStart = nullptr, timingStop = nullptr;
 };

@@ -92,6 +92,8 @@ void requireDevice();
 
 /// Throws std::runtime_error("CUDA error in <what>: <string>") on failure.
 void checkCuda(cudaError_t status, const char *what);
+/// Throws std::runtime_error("cuBLAS error in <what>: <status>") on failure.
+void checkCublas(cublasStatus_t status, const char *what);
 
 /// Cached cuDNN algorithm choices, keyed by conv shape + type + direction.
 struct ConvAlgoCache;

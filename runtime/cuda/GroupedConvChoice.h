@@ -20,6 +20,7 @@
 #ifndef CARDINAL_RUNTIME_CUDA_GROUPEDCONVCHOICE_H
 #define CARDINAL_RUNTIME_CUDA_GROUPEDCONVCHOICE_H
 
+#include "runtime/cuda/ConvChoice.h"
 #include "runtime/cuda/CudaKernels.h"
 #include "runtime/cuda/KernelChoice.h"
 
@@ -43,6 +44,7 @@ enum class GroupedConvOp : int64_t {
   BnReluBackwardWeight,
 };
 const char *groupedConvOpName(GroupedConvOp op);
+const char *groupedConvOpName(int64_t op); // a ConvKey's last element
 
 /// The candidates, in preference order: {"generated", "cudnn"}.
 const std::vector<std::string> &groupedConvCandidates();
@@ -50,22 +52,9 @@ const std::vector<std::string> &groupedConvCandidates();
 /// value other than generated, cudnn, auto or empty.
 ChoicePolicy groupedConvPolicyFromEnv();
 
-/// A device array a candidate changes in place, which the trials must put
-/// back before each further run (BN running statistics, an accumulated dx).
-struct DeviceBytes {
-  void *data;
-  size_t bytes;
-};
-
 /// Runs `generated` or `cudnn` (equivalent calls of one grouped 3x3 conv of
 /// shape s, element type `dataType` (cudnnDataType_t), call `op`), the one
-/// ctx.convAlgos chose for (s, dataType, op); chooses on the first call
-/// (KernelChoice.h), saving `restored` to a stream-ordered scratch copy and
-/// putting it back between runs, so the first call's side effects are one
-/// call's. A candidate that fails its trial is left out, with a warning on
-/// stderr. While ctx.stream is being captured into a CUDA graph, an
-/// undecided layer runs the generated kernel (or the forced candidate)
-/// untimed: the choice waits for a call outside a capture.
+/// ctx.convAlgos chose for (s, dataType, op): runFasterConv (ConvChoice.h).
 void runFasterGroupedConv(Context &ctx, const ConvShape &s, int64_t dataType,
                           GroupedConvOp op, RunRef generated, RunRef cudnn,
                           std::initializer_list<DeviceBytes> restored = {});

@@ -12,17 +12,8 @@
 #include "runtime/cuda/DataType.h"
 #include "runtime/cuda/Epilogue.cuh"
 
-#include <stdexcept>
-#include <string>
-
 namespace cardinal::rt::cuda {
 namespace {
-
-void checkBlas(cublasStatus_t status, const char *what) {
-  if (status != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error(std::string("cuBLAS error in ") + what + ": " +
-                             cublasGetStatusString(status));
-}
 
 /// C (m x n, ldc) = op(A) op(B) in column-major terms; C of type CT.
 template <typename T, typename CT>
@@ -30,7 +21,7 @@ void gemm(Context &ctx, cublasOperation_t ta, cublasOperation_t tb, int64_t m,
           int64_t n, int64_t k, const T *a, int64_t lda, const T *b,
           int64_t ldb, CT *c, int64_t ldc, const char *what) {
   const float alpha = 1.f, beta = 0.f;
-  checkBlas(cublasGemmEx(ctx.cublas, ta, tb, static_cast<int>(m),
+  checkCublas(cublasGemmEx(ctx.cublas, ta, tb, static_cast<int>(m),
                          static_cast<int>(n), static_cast<int>(k), &alpha, a,
                          DataType<T>::cuda, static_cast<int>(lda), b,
                          DataType<T>::cuda, static_cast<int>(ldb), &beta, c,

@@ -3,6 +3,7 @@
 #include "GpuGrouped.h"
 
 #include "runtime/cuda/ConvPaths.h"
+#include "runtime/cuda/math/Gemm1x1.h"
 #include "runtime/kernels/Conv2d.h"
 #include "runtime/kernels/FusedConv.h"
 
@@ -66,6 +67,19 @@ void checkLibraryConv(Context &ctx, Checks &checks, const ConvShape &s) {
       noBias[i] -= ref.bias[(i / (s.oh * s.ow)) % s.o];
     checks.close<T>("directConvForward " + describe(s), download(ctx, *y),
                     noBias);
+    if (fitsGemm1x1(s)) { // conv2d* may have picked either: check both
+      gemmConv1x1Forward<T>(ctx, s, x->get(), w->get(), y->get());
+      checks.close<T>("gemmConv1x1Forward " + describe(s), download(ctx, *y),
+                      noBias);
+      auto dx2 = upload<T>(ref.dx0);
+      gemmConv1x1BackwardData<T>(ctx, s, dy->get(), w->get(), dx2->get(),
+                                 true);
+      checks.close<T>("gemmConv1x1BackwardData(acc) " + describe(s),
+                      download(ctx, *dx2), ref.dx);
+      cudnnConvForward<T>(ctx, s, x->get(), w->get(), y->get());
+      checks.close<T>("cudnnConvForward " + describe(s), download(ctx, *y),
+                      noBias);
+    }
   } else {
     cudnnConvBackwardWeight<T>(ctx, s, x->get(), dy->get(), dw->get());
     checks.close<T>("cudnnConvBackwardWeight " + describe(s),
@@ -141,6 +155,7 @@ template <typename T> void checkConvs(Context &ctx, Checks &checks) {
   for (const ConvShape &s :
        {ConvShape::make(2, 8, 9, 9, 16, 3, 3, 1, 1),     // dense 3x3
         ConvShape::make(3, 16, 8, 8, 24, 1, 1, 2, 0),    // 1x1 projection
+        ConvShape::make(3, 24, 7, 5, 16, 1, 1),          // 1x1: cuBLAS too
         ConvShape::make(2, 3, 17, 17, 8, 7, 7, 2, 3),    // stem-like 7x7
         ConvShape::make(2, 64, 9, 9, 64, 3, 3, 2, 1, 1, 32), // 32x2d grouped
         ConvShape::make(2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 2)}) { // C=2

@@ -1,0 +1,99 @@
+//===- GemmConv.cpp - dense 1x1 convs as cuBLAS strided-batched GEMMs -----===//
+//
+// The cuBLAS candidate of DenseConvChoice.h: math/Gemm1x1.h's plans, one
+// cublasGemmStridedBatchedEx each, fp32 compute (fp32 operands stay fp32:
+// the handle does not allow TF32; bf16 operands run on tensor cores).
+// Host code (g++).
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/cuda/ConvAlgoCache.h"
+#include "runtime/cuda/ConvPaths.h"
+#include "runtime/cuda/DataType.h"
+#include "runtime/cuda/DenseConvChoice.h"
+#include "runtime/cuda/math/Gemm1x1.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace cardinal::rt::cuda {
+
+const std::vector<std::string> &denseConvCandidates() {
+  static const std::vector<std::string> names = {"cudnn", "cublas"};
+  return names;
+}
+
+ChoicePolicy denseConvPolicyFromEnv() {
+  return choicePolicyFromEnv("CARDINAL_DENSE_CONV", denseConvCandidates());
+}
+
+const char *denseConvOpName(int64_t direction) {
+  switch (static_cast<ConvDirection>(direction)) {
+  case ConvDirection::Forward:
+    return "forward";
+  case ConvDirection::BackwardData:
+    return "backward data";
+  case ConvDirection::BackwardWeight:
+    return "backward weight";
+  }
+  return "?";
+}
+
+void printDenseConvChoices(const Context &ctx, std::FILE *out) {
+  printConvChoices(ctx.convAlgos->dense, "dense 1x1 conv",
+                   "CARDINAL_DENSE_CONV", denseConvOpName, out);
+}
+
+namespace {
+
+template <typename T>
+void run(Context &ctx, const Gemm1x1Plan &p, const T *a, const T *b, T *c,
+         float beta, const char *what) {
+  const float alpha = 1.f;
+  const cudaDataType_t type = DataType<T>::cuda;
+  checkCublas(cublasGemmStridedBatchedEx(
+                  ctx.cublas, CUBLAS_OP_N, p.transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                  static_cast<int>(p.m), static_cast<int>(p.n),
+                  static_cast<int>(p.k), &alpha, a, type,
+                  static_cast<int>(p.lda), p.strideA, b, type,
+                  static_cast<int>(p.ldb), 0, &beta, c, type,
+                  static_cast<int>(p.ldc), p.strideC,
+                  static_cast<int>(p.batch), CUBLAS_COMPUTE_32F,
+                  CUBLAS_GEMM_DEFAULT),
+              what);
+}
+
+void requireFit(const ConvShape &s, const char *what) {
+  if (!fitsGemm1x1(s))
+    throw std::invalid_argument(std::string(what) +
+                                ": not a dense stride-1 unpadded 1x1 conv");
+}
+
+} // namespace
+
+template <typename T>
+void gemmConv1x1Forward(Context &ctx, const ConvShape &s, const T *x,
+                        const T *w, T *y) {
+  requireFit(s, "gemmConv1x1Forward");
+  run(ctx, gemm1x1Forward(s), x, w, y, 0.f, "gemmConv1x1Forward");
+}
+
+template <typename T>
+void gemmConv1x1BackwardData(Context &ctx, const ConvShape &s, const T *dy,
+                             const T *w, T *dx, bool accumulate) {
+  requireFit(s, "gemmConv1x1BackwardData");
+  run(ctx, gemm1x1BackwardData(s), dy, w, dx, accumulate ? 1.f : 0.f,
+      "gemmConv1x1BackwardData");
+}
+
+template void gemmConv1x1Forward<float>(Context &, const ConvShape &,
+                                        const float *, const float *, float *);
+template void gemmConv1x1Forward<bf16>(Context &, const ConvShape &,
+                                       const bf16 *, const bf16 *, bf16 *);
+template void gemmConv1x1BackwardData<float>(Context &, const ConvShape &,
+                                             const float *, const float *,
+                                             float *, bool);
+template void gemmConv1x1BackwardData<bf16>(Context &, const ConvShape &,
+                                            const bf16 *, const bf16 *, bf16 *,
+                                            bool);
+
+} // namespace cardinal::rt::cuda

@@ -1,0 +1,68 @@
+//===- Gemm1x1.h - a 1x1 conv in NCHW as cuBLAS strided-batched GEMMs -----===//
+//
+// Why: in NCHW a dense 1x1 conv with stride 1 and no padding is, per
+// sample n, the matrix product y_n[O x HW] = w[O x C] · x_n[C x HW], and
+// its data gradient dx_n[C x HW] = w^T · dy_n[O x HW]. cuBLAS runs that as
+// one strided-batched GEMM on the tensors as they lie, with tensor cores
+// for bf16, where cuDNN's NCHW tensor-core paths transpose to NHWC and
+// back. ResNeXt's 1x1 convs carry about two thirds of its FLOPs, so the
+// library times this against cuDNN per layer (ConvChoice.h).
+//
+// cuBLAS is column-major: a row-major R x K matrix is a column-major
+// K x R one. Hence y_n^T[HW x O] = x_n^T[HW x C] · w^T[C x O] with every
+// operand as it lies (forward), and dx_n^T[HW x C] = dy_n^T[HW x O] ·
+// (w^T)^T (backward data: B transposed). The plan below is that mapping;
+// tests/cuda/MathGemm1x1Test.cpp runs it through a column-major reference
+// GEMM against the CPU conv kernels. The weight gradient sums over the
+// samples, which a batched GEMM cannot; it stays on cuDNN.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CARDINAL_RUNTIME_CUDA_MATH_GEMM1X1_H
+#define CARDINAL_RUNTIME_CUDA_MATH_GEMM1X1_H
+
+#include "runtime/kernels/Shapes.h"
+
+#include <cstdint>
+
+namespace cardinal::rt::cuda {
+
+/// C_i = alpha · A_i · op(B) + beta · C_i for i < batch, column-major:
+/// A_i = a + i * strideA (m x k, lda), B shared (op(B) k x n, ldb; B is
+/// n x k stored when transB), C_i = c + i * strideC (m x n, ldc).
+struct Gemm1x1Plan {
+  bool transB = false;
+  int64_t m = 0, n = 0, k = 0;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+  int64_t strideA = 0, strideC = 0, batch = 0;
+};
+
+/// A dense 1x1 conv that is a plain per-sample matrix product.
+inline bool fitsGemm1x1(const ConvShape &s) {
+  return s.valid() && s.groups == 1 && s.kh == 1 && s.kw == 1 &&
+         s.strideH == 1 && s.strideW == 1 && s.padH == 0 && s.padW == 0;
+}
+
+/// y = conv(x, w): A = x, B = w, C = y.
+inline Gemm1x1Plan gemm1x1Forward(const ConvShape &s) {
+  const int64_t hw = s.h * s.w;
+  Gemm1x1Plan p;
+  p.m = hw, p.n = s.o, p.k = s.c;
+  p.lda = hw, p.ldb = s.c, p.ldc = hw;
+  p.strideA = s.c * hw, p.strideC = s.o * hw, p.batch = s.n;
+  return p;
+}
+
+/// dx = conv^T(dy, w): A = dy, B = w (transposed), C = dx.
+inline Gemm1x1Plan gemm1x1BackwardData(const ConvShape &s) {
+  const int64_t hw = s.h * s.w;
+  Gemm1x1Plan p;
+  p.transB = true;
+  p.m = hw, p.n = s.c, p.k = s.o;
+  p.lda = hw, p.ldb = s.c, p.ldc = hw;
+  p.strideA = s.o * hw, p.strideC = s.c * hw, p.batch = s.n;
+  return p;
+}
+
+} // namespace cardinal::rt::cuda
+
+#endif // CARDINAL_RUNTIME_CUDA_MATH_GEMM1X1_H

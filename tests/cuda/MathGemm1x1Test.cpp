@@ -1,0 +1,90 @@
+//===- MathGemm1x1Test.cpp - math/Gemm1x1.h's GEMM plans vs the CPU conv ---===//
+//
+// The plans say which cuBLAS strided-batched GEMM computes a 1x1 conv's
+// forward and data gradient in NCHW. Run here through a column-major
+// reference GEMM with cuBLAS's semantics (alpha = 1, beta = 0 or 1 for
+// accumulate), they must give what the CPU conv kernels give, so the GPU
+// call differs from this only by being cuBLAS.
+//
+//===----------------------------------------------------------------------===//
+#include "CudaTestUtil.h"
+
+#include "runtime/cuda/math/Gemm1x1.h"
+#include "runtime/kernels/Conv2d.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace cardinal::rt::cuda {
+namespace {
+
+using test::randomFloats;
+using test::relError;
+
+/// cublasSgemmStridedBatched(N, transB ? T : N, ...) on the host, in double.
+void referenceGemm(const Gemm1x1Plan &p, const float *a, const float *b,
+                   float *c, float beta) {
+  for (int64_t i = 0; i < p.batch; ++i)
+    for (int64_t col = 0; col < p.n; ++col)
+      for (int64_t row = 0; row < p.m; ++row) {
+        double sum = 0;
+        for (int64_t k = 0; k < p.k; ++k) {
+          const float bv = p.transB ? b[col + k * p.ldb] : b[k + col * p.ldb];
+          sum += double(a[i * p.strideA + row + k * p.lda]) * bv;
+        }
+        float &out = c[i * p.strideC + row + col * p.ldc];
+        out = static_cast<float>(sum + beta * out);
+      }
+}
+
+TEST(Gemm1x1Test, OnlyUnpaddedStrideOneDense1x1ConvsFit) {
+  EXPECT_TRUE(fitsGemm1x1(ConvShape::make(2, 8, 5, 5, 4, 1, 1)));
+  EXPECT_FALSE(fitsGemm1x1(ConvShape::make(2, 8, 5, 5, 4, 1, 1, 2)));    // stride
+  EXPECT_FALSE(fitsGemm1x1(ConvShape::make(2, 8, 5, 5, 4, 3, 3, 1, 1))); // 3x3
+  EXPECT_FALSE(fitsGemm1x1(ConvShape::make(2, 8, 5, 5, 4, 1, 1, 1, 1))); // pad
+  EXPECT_FALSE(
+      fitsGemm1x1(ConvShape::make(2, 8, 5, 5, 4, 1, 1, 1, 0, 1, 2))); // groups
+}
+
+class Gemm1x1ShapeTest : public ::testing::TestWithParam<ConvShape> {};
+
+TEST_P(Gemm1x1ShapeTest, PlansComputeTheConvAndItsDataGradient) {
+  const ConvShape s = GetParam();
+  ASSERT_TRUE(fitsGemm1x1(s));
+  std::mt19937 rng(5);
+  const auto x = randomFloats(rng, s.inputSize()),
+             w = randomFloats(rng, s.weightSize()),
+             dy = randomFloats(rng, s.outputSize()),
+             dx0 = randomFloats(rng, s.inputSize());
+
+  std::vector<float> y(s.outputSize()), gy(s.outputSize(), 7.f);
+  rt::conv2dForward<float>(s, x.data(), w.data(), nullptr, y.data());
+  referenceGemm(gemm1x1Forward(s), x.data(), w.data(), gy.data(), 0.f);
+  EXPECT_LT(relError(gy, y), 1e-5);
+
+  for (bool accumulate : {false, true}) {
+    std::vector<float> dx = dx0, gdx = dx0;
+    rt::conv2dBackwardData<float>(s, dy.data(), w.data(), dx.data(),
+                                  accumulate);
+    referenceGemm(gemm1x1BackwardData(s), dy.data(), w.data(), gdx.data(),
+                  accumulate ? 1.f : 0.f);
+    EXPECT_LT(relError(gdx, dx), 1e-5) << "accumulate " << accumulate;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Gemm1x1ShapeTest,
+    ::testing::Values(ConvShape::make(3, 8, 5, 7, 4, 1, 1),  // C > O
+                      ConvShape::make(2, 3, 4, 4, 16, 1, 1), // C < O
+                      ConvShape::make(1, 5, 1, 1, 6, 1, 1),  // 1x1 plane
+                      ConvShape::make(4, 16, 7, 7, 16, 1, 1)),
+    [](const ::testing::TestParamInfo<ConvShape> &info) {
+      const ConvShape &s = info.param;
+      return "n" + std::to_string(s.n) + "_" + std::to_string(s.c) + "to" +
+             std::to_string(s.o) + "_" + std::to_string(s.h) + "x" +
+             std::to_string(s.w);
+    });
+
+} // namespace
+} // namespace cardinal::rt::cuda
