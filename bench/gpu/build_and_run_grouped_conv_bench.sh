@@ -69,6 +69,9 @@ build_grouped_conv_bench() {
     -Werror all-warnings -I"$root" -I"$CUDNN_INC" -I"$CUBLAS_INC" \
     "$root/bench/gpu/grouped_conv_bench.cu" \
     "$root/runtime/cuda/Context.cpp" "$root/runtime/cuda/Elementwise.cu" \
+    "$root/runtime/cuda/ConvChoice.cpp" \
+    "$root/runtime/cuda/GroupedConvChoice.cpp" \
+    "$root/runtime/cuda/GemmConv.cpp" \
     -o "$out/grouped_conv_bench" \
     -L"$CUDNN_LIB" -L"$CUBLAS_LIB" "$CUDNN_LINK" "$CUBLAS_LINK" \
     -Xlinker -rpath -Xlinker "$CUDNN_LIB" -Xlinker -rpath -Xlinker "$CUBLAS_LIB"

@@ -57,24 +57,44 @@ __global__ void bnPartialStatsKernel(ActShape s, const T *x,
     partial[c * splits + blockIdx.x] = w;
 }
 
+/// Channel c's `parts` Welford states merged in order, state p at
+/// partial[c * channelStride + p * partStride].
+__device__ inline Welford mergeChannel(const Welford *partial, int64_t c,
+                                       int64_t parts, int64_t channelStride,
+                                       int64_t partStride) {
+  Welford w;
+  for (int64_t p = 0; p < parts; ++p)
+    w.merge(partial[c * channelStride + p * partStride]);
+  return w;
+}
+
+/// Channel c's batch mean and invStd from its merged state, and its running
+/// statistics updated in place (when both pointers are non-null).
+__device__ inline void storeBatchStats(const Welford &w, int64_t c, float eps,
+                                       float momentum, float *mean,
+                                       float *invStd, float *runningMean,
+                                       float *runningVar) {
+  const bool running = runningMean && runningVar;
+  const BnBatchStats b =
+      bnBatchStats(w, eps, momentum, running ? runningMean[c] : 0.f,
+                   running ? runningVar[c] : 0.f);
+  mean[c] = b.mean;
+  invStd[c] = b.invStd;
+  if (running) {
+    runningMean[c] = b.runningMean;
+    runningVar[c] = b.runningVar;
+  }
+}
+
 static __global__ void bnFinalizeStatsKernel(int64_t channels, int64_t splits,
                                       const Welford *partial, float eps,
                                       float momentum, float *saveMean,
                                       float *saveInvStd, float *runningMean,
                                       float *runningVar) {
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (c >= channels)
-    return;
-  Welford w;
-  for (int64_t k = 0; k < splits; ++k)
-    w.merge(partial[c * splits + k]);
-  const float var = w.variance();
-  saveMean[c] = w.mean;
-  saveInvStd[c] = bnInvStd(var, eps);
-  if (runningMean && runningVar) {
-    runningMean[c] = bnRunningMean(runningMean[c], w.mean, momentum);
-    runningVar[c] = bnRunningVar(runningVar[c], var, w.count, momentum);
-  }
+  if (c < channels)
+    storeBatchStats(mergeChannel(partial, c, splits, splits, 1), c, eps,
+                    momentum, saveMean, saveInvStd, runningMean, runningVar);
 }
 
 /// y = bnApply(x) with per-channel mean and invStd (batch or running).
@@ -181,18 +201,9 @@ __global__ void bnFinalizePartsKernel(int64_t parts, const Welford *partial,
   for (int64_t p = threadIdx.x; p < parts; p += blockDim.x)
     w.merge(partial[c * parts + p]);
   w = detail::blockWelford(w, scratch);
-  if (threadIdx.x != 0)
-    return;
-  const bool running = runningMean && runningVar;
-  const BnBatchStats r =
-      bnBatchStats(w, eps, momentum, running ? runningMean[c] : 0.f,
-                   running ? runningVar[c] : 0.f);
-  mean[c] = r.mean;
-  invStd[c] = r.invStd;
-  if (running) {
-    runningMean[c] = r.runningMean;
-    runningVar[c] = r.runningVar;
-  }
+  if (threadIdx.x == 0)
+    storeBatchStats(w, c, eps, momentum, mean, invStd, runningMean,
+                    runningVar);
 }
 
 /// y = relu(BN(x)) with given statistics: the prologue of the fused convs
@@ -306,12 +317,8 @@ template <typename Unused>
 __global__ void bnMergePartsKernel(int64_t channels, int64_t parts,
                                    const Welford *partial, Welford *local) {
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (c >= channels)
-    return;
-  Welford w;
-  for (int64_t p = 0; p < parts; ++p)
-    w.merge(partial[c * parts + p]);
-  local[c] = w;
+  if (c < channels)
+    local[c] = mergeChannel(partial, c, parts, parts, 1);
 }
 
 /// The batch statistics of the union of all ranks' batches: channel c's
@@ -324,21 +331,9 @@ __global__ void bnFinalizeGatheredKernel(int64_t channels, int64_t ranks,
                                          float *invStd, float *runningMean,
                                          float *runningVar) {
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (c >= channels)
-    return;
-  Welford w;
-  for (int64_t r = 0; r < ranks; ++r)
-    w.merge(gathered[r * channels + c]);
-  const bool running = runningMean && runningVar;
-  const BnBatchStats b =
-      bnBatchStats(w, eps, momentum, running ? runningMean[c] : 0.f,
-                   running ? runningVar[c] : 0.f);
-  mean[c] = b.mean;
-  invStd[c] = b.invStd;
-  if (running) {
-    runningMean[c] = b.runningMean;
-    runningVar[c] = b.runningVar;
-  }
+  if (c < channels)
+    storeBatchStats(mergeChannel(gathered, c, ranks, 1, channels), c, eps,
+                    momentum, mean, invStd, runningMean, runningVar);
 }
 
 /// local[c] = the sum of channel c's `parts` gradient partials, in order;

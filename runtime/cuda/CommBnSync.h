@@ -50,9 +50,11 @@ public:
       return;
     }
     host_.assign(static_cast<size_t>(total), 0.f);
-    download(ctx, host_.data() + comm_.rank() * n, send, rowBytes);
+    copy(ctx, host_.data() + comm_.rank() * n, send, rowBytes,
+         cudaMemcpyDeviceToHost);
     timed([&] { comm_.allReduceSum(host_.data(), total); });
-    upload(ctx, recv, host_.data(), sizeof(float) * total);
+    copy(ctx, recv, host_.data(), sizeof(float) * total,
+         cudaMemcpyHostToDevice);
   }
 
   void allReduceSum(Context &ctx, float *data, int64_t n) override {
@@ -61,9 +63,9 @@ public:
       return;
     }
     host_.resize(static_cast<size_t>(n));
-    download(ctx, host_.data(), data, sizeof(float) * n);
+    copy(ctx, host_.data(), data, sizeof(float) * n, cudaMemcpyDeviceToHost);
     timed([&] { comm_.allReduceSum(host_.data(), n); });
-    upload(ctx, data, host_.data(), sizeof(float) * n);
+    copy(ctx, data, host_.data(), sizeof(float) * n, cudaMemcpyHostToDevice);
   }
 
 private:
@@ -78,19 +80,11 @@ private:
                     std::chrono::steady_clock::now() - start)
                     .count();
   }
-  static void download(Context &ctx, float *host, const float *device,
-                       size_t bytes) {
-    checkCuda(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost,
-                              ctx.stream),
-              "sync-bn download");
-    synchronize(ctx);
-  }
-  // Synchronous: host_ is reused by the next call.
-  static void upload(Context &ctx, float *device, const float *host,
-                     size_t bytes) {
-    checkCuda(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice,
-                              ctx.stream),
-              "sync-bn upload");
+  // Synchronous both ways: host_ is reused by the next call.
+  static void copy(Context &ctx, float *to, const float *from, size_t bytes,
+                   cudaMemcpyKind kind) {
+    checkCuda(cudaMemcpyAsync(to, from, bytes, kind, ctx.stream),
+              "sync-bn staging copy");
     synchronize(ctx);
   }
 
