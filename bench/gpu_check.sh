@@ -282,6 +282,13 @@ ratio() {
   echo
   echo "generated / cuDNN-only: $(ratio "$G" "$C") (goal >= 1.3x); generated / PyTorch: $(ratio "$G" "$P")"
   echo
+  # A training step is about 3x the forward's 4.230G mult-adds per image
+  # (forward, data and weight gradients), 2 FLOPs each; the ceilings are
+  # the measured ones of KINDS.md (788 TFLOP/s bf16 GEMM on random data).
+  echo "Achieved (3 x 2 x 4.230 GFLOP per image): $(awk -v g="${G:-0}" -v c="${C:-0}" -v p="${P:-0}" 'BEGIN {
+    f = 3 * 2 * 4.230479872e9 / 1e12
+    printf "generated %.1f TFLOP/s (%.1f%% of 788), cuDNN-only %.1f, PyTorch %.1f", g * f, 100 * g * f / 788, c * f, p * f }')"
+  echo
   echo "### Grouped 3x3 layers: generated kernel or cuDNN (first-call timing)"
   echo
   choices=$(sed -n '/^grouped 3x3 conv choices/,/ grouped 3x3 conv calls$/p' \

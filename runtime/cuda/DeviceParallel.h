@@ -24,6 +24,8 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace cardinal::rt::cuda {
@@ -39,7 +41,14 @@ public:
   DeviceDataParallel(Context &ctx, Communicator &comm, bool syncBn)
       : ctx_(ctx) {
     if (ncclRequested()) {
-      nccl_ = std::make_unique<NcclCommunicator>(comm, ctx.device);
+      try {
+        nccl_ = std::make_unique<NcclCommunicator>(comm, ctx.device);
+      } catch (const std::runtime_error &e) {
+        throw std::runtime_error(
+            std::string(e.what()) +
+            "; CARDINAL_NCCL=0 runs data parallelism over " + comm.name() +
+            " with host copies instead");
+      }
       took_.gradients = true;
     }
     if (syncBn) {
