@@ -71,7 +71,7 @@ build_grouped_conv_bench() {
     "$root/runtime/cuda/Context.cpp" "$root/runtime/cuda/Elementwise.cu" \
     "$root/runtime/cuda/ConvChoice.cpp" \
     "$root/runtime/cuda/GroupedConvChoice.cpp" \
-    "$root/runtime/cuda/GemmConv.cpp" \
+    "$root/runtime/cuda/GemmConv.cu" \
     -o "$out/grouped_conv_bench" \
     -L"$CUDNN_LIB" -L"$CUBLAS_LIB" "$CUDNN_LINK" "$CUBLAS_LINK" \
     -Xlinker -rpath -Xlinker "$CUDNN_LIB" -Xlinker -rpath -Xlinker "$CUBLAS_LIB"

@@ -5,9 +5,8 @@
 // the direct kernel, which has no per-group GEMM overhead. The generated
 // trainers call the shape-specialized grouped 3x3 kernels (GroupedConv.cuh)
 // directly instead of conv2d* for their ResNeXt 3x3 layers. Dense 1x1
-// convs (stride 1, no padding) forward and backward-data run on cuDNN or a
-// cuBLAS GEMM, whichever the shape's first call times faster
-// (DenseConvChoice.h). With Context::cudnnOnly (the --cudnn-only
+// convs (stride 1, no padding) run on cuDNN or a cuBLAS GEMM, whichever
+// the shape's first call times faster, per direction (DenseConvChoice.h). With Context::cudnnOnly (the --cudnn-only
 // baseline) cuDNN runs every conv.
 //
 //===----------------------------------------------------------------------===//
@@ -80,7 +79,10 @@ void conv2dBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                           const T *dy, float *dw, float *db) {
   requireValid(s, "conv2dBackwardWeight");
   if (chooseConvPath(s, ctx.cudnnOnly) == ConvPath::Cudnn)
-    cudnnConvBackwardWeight(ctx, s, x, dy, dw);
+    denseConv<T>(
+        ctx, s, ConvDirection::BackwardWeight,
+        [&] { cudnnConvBackwardWeight(ctx, s, x, dy, dw); },
+        [&] { gemmConv1x1BackwardWeight(ctx, s, x, dy, dw); }, {nullptr, 0});
   else
     directConvBackwardWeight(ctx, s, x, dy, dw);
   if (db)

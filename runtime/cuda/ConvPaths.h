@@ -31,14 +31,20 @@ void cudnnConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                              const T *dy, float *dw);
 
 /// A dense stride-1 unpadded 1x1 conv (math/Gemm1x1.h's fitsGemm1x1) as one
-/// cuBLAS strided-batched GEMM on the NCHW tensors (GemmConv.cpp); fp32
-/// compute. Throws std::invalid_argument for any other shape.
+/// cuBLAS strided-batched GEMM on the NCHW tensors (GemmConv.cu); fp32
+/// compute; forward, backward data and backward weight. Throws
+/// std::invalid_argument for any other shape.
 template <typename T>
 void gemmConv1x1Forward(Context &ctx, const ConvShape &s, const T *x,
                         const T *w, T *y);
 template <typename T>
 void gemmConv1x1BackwardData(Context &ctx, const ConvShape &s, const T *dy,
                              const T *w, T *dx, bool accumulate);
+/// Per-sample partials in the workspace (n x the weight's floats; a
+/// workspace too small throws), summed in sample order.
+template <typename T>
+void gemmConv1x1BackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                               const T *dy, float *dw);
 
 /// Direct kernels over runtime shapes (math/ConvMath.h, one output element
 /// per thread; the weight gradient split over sample slices and summed in

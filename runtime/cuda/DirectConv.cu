@@ -54,16 +54,6 @@ __global__ void directWeightPartialKernel(ConvShape s, int64_t slices,
   }
 }
 
-__global__ void sumSlicesKernel(int64_t count, int64_t slices,
-                                const float *partial, float *out) {
-  CARDINAL_GRID_STRIDE(i, count) {
-    float acc = 0.f;
-    for (int64_t k = 0; k < slices; ++k)
-      acc += partial[k * count + i];
-    out[i] = acc;
-  }
-}
-
 } // namespace
 
 template <typename T>
@@ -106,7 +96,7 @@ void directConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
   directWeightPartialKernel<<<detail::blocksFor(slices * weights),
                               detail::kThreads, 0, ctx.stream>>>(
       s, slices, perSlice, x, dy, partial);
-  sumSlicesKernel<<<detail::blocksFor(weights), detail::kThreads, 0,
+  detail::sumSlicesKernel<void><<<detail::blocksFor(weights), detail::kThreads, 0,
                     ctx.stream>>>(weights, slices, partial, dw);
   detail::checkLaunch("directConvBackwardWeight");
 }

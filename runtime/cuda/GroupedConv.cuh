@@ -111,7 +111,7 @@ void backwardWeight(Context &ctx, int64_t n, const T *x, InputBn bn,
       <<<grid, G::WgtThreads, 0, ctx.stream>>>(n, split.perSlice, x, dy,
                                                partial, bn);
   const unsigned sumBlocks = static_cast<unsigned>((G::Weights + 255) / 256);
-  sumSlicesKernel<T><<<sumBlocks, 256, 0, ctx.stream>>>(
+  detail::sumSlicesKernel<T><<<sumBlocks, 256, 0, ctx.stream>>>(
       G::Weights, split.slices, partial, dw);
   checkLaunch(what);
 }

@@ -399,20 +399,6 @@ __global__ void __launch_bounds__(
   }
 }
 
-/// dw[i] = sum over slices of partial[slice][i], in slice order. (A
-/// template only so that every including file may define it.)
-template <typename Unused>
-__global__ void sumSlicesKernel(int64_t count, int64_t slices,
-                                       const float *partial, float *dw) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    float s = 0.f;
-    for (int64_t k = 0; k < slices; ++k)
-      s += partial[k * count + i];
-    dw[i] = s;
-  }
-}
-
 
 } // namespace cardinal::rt::cuda::grouped3x3
 

@@ -156,7 +156,7 @@ void checkFusedGrouped(int64_t n, float offset) {
                  inBn.device());
            });
     launch({static_cast<unsigned>((G::Weights + 255) / 256), 1, 1}, 256, [&] {
-      grouped3x3::sumSlicesKernel<float>(G::Weights, split.slices,
+      detail::sumSlicesKernel<float>(G::Weights, split.slices,
                                          partial.data(), gdw.data());
     });
     EXPECT_LT(relError(gdw, dw), 1e-5)

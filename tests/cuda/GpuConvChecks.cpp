@@ -76,6 +76,9 @@ void checkLibraryConv(Context &ctx, Checks &checks, const ConvShape &s) {
                                  true);
       checks.close<T>("gemmConv1x1BackwardData(acc) " + describe(s),
                       download(ctx, *dx2), ref.dx);
+      gemmConv1x1BackwardWeight<T>(ctx, s, x->get(), dy->get(), dw->get());
+      checks.close<T>("gemmConv1x1BackwardWeight " + describe(s),
+                      download(ctx, *dw), ref.dw);
       cudnnConvForward<T>(ctx, s, x->get(), w->get(), y->get());
       checks.close<T>("cudnnConvForward " + describe(s), download(ctx, *y),
                       noBias);

@@ -80,7 +80,7 @@ void checkShape(int64_t n, int64_t maxSlicesByWorkspace) {
                                                    dy.data(), partial.data());
          });
   launch({static_cast<unsigned>((G::Weights + 255) / 256), 1, 1}, 256, [&] {
-    grouped3x3::sumSlicesKernel<float>(G::Weights, split.slices,
+    detail::sumSlicesKernel<float>(G::Weights, split.slices,
                                        partial.data(), dw.data());
   });
   EXPECT_LT(relError(dw, dwRef), 1e-5)

@@ -22,7 +22,7 @@ namespace {
 using test::randomFloats;
 using test::relError;
 
-/// cublasSgemmStridedBatched(N, transB ? T : N, ...) on the host, in double.
+/// cublasSgemmStridedBatched on the host, in double.
 void referenceGemm(const Gemm1x1Plan &p, const float *a, const float *b,
                    float *c, float beta) {
   for (int64_t i = 0; i < p.batch; ++i)
@@ -30,8 +30,10 @@ void referenceGemm(const Gemm1x1Plan &p, const float *a, const float *b,
       for (int64_t row = 0; row < p.m; ++row) {
         double sum = 0;
         for (int64_t k = 0; k < p.k; ++k) {
-          const float bv = p.transB ? b[col + k * p.ldb] : b[k + col * p.ldb];
-          sum += double(a[i * p.strideA + row + k * p.lda]) * bv;
+          const float *ai = a + i * p.strideA, *bi = b + i * p.strideB;
+          const float av = p.transA ? ai[k + row * p.lda] : ai[row + k * p.lda];
+          const float bv = p.transB ? bi[col + k * p.ldb] : bi[k + col * p.ldb];
+          sum += double(av) * bv;
         }
         float &out = c[i * p.strideC + row + col * p.ldc];
         out = static_cast<float>(sum + beta * out);
@@ -49,7 +51,7 @@ TEST(Gemm1x1Test, OnlyUnpaddedStrideOneDense1x1ConvsFit) {
 
 class Gemm1x1ShapeTest : public ::testing::TestWithParam<ConvShape> {};
 
-TEST_P(Gemm1x1ShapeTest, PlansComputeTheConvAndItsDataGradient) {
+TEST_P(Gemm1x1ShapeTest, PlansComputeTheConvAndItsGradients) {
   const ConvShape s = GetParam();
   ASSERT_TRUE(fitsGemm1x1(s));
   std::mt19937 rng(5);
@@ -71,6 +73,17 @@ TEST_P(Gemm1x1ShapeTest, PlansComputeTheConvAndItsDataGradient) {
                   accumulate ? 1.f : 0.f);
     EXPECT_LT(relError(gdx, dx), 1e-5) << "accumulate " << accumulate;
   }
+
+  // Per-sample partials, then their sum in sample order.
+  std::vector<float> dw(s.weightSize()), partial(s.n * s.weightSize(), 7.f),
+      gdw(s.weightSize(), 0.f);
+  rt::conv2dBackwardWeight<float>(s, x.data(), dy.data(), dw.data(), nullptr);
+  referenceGemm(gemm1x1BackwardWeight(s), x.data(), dy.data(), partial.data(),
+                0.f);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t i = 0; i < s.weightSize(); ++i)
+      gdw[i] += partial[n * s.weightSize() + i];
+  EXPECT_LT(relError(gdw, dw), 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -11,10 +11,12 @@
 // cuBLAS is column-major: a row-major R x K matrix is a column-major
 // K x R one. Hence y_n^T[HW x O] = x_n^T[HW x C] · w^T[C x O] with every
 // operand as it lies (forward), and dx_n^T[HW x C] = dy_n^T[HW x O] ·
-// (w^T)^T (backward data: B transposed). The plan below is that mapping;
-// tests/cuda/MathGemm1x1Test.cpp runs it through a column-major reference
-// GEMM against the CPU conv kernels. The weight gradient sums over the
-// samples, which a batched GEMM cannot; it stays on cuDNN.
+// (w^T)^T (backward data: B transposed). The weight gradient sums over the
+// samples, which a batched GEMM does not: per sample,
+// dw_n^T[C x O] = (x_n^T)^T · dy_n^T (A transposed) into a partial, then
+// the partials are summed in sample order. The plans below are that
+// mapping; tests/cuda/MathGemm1x1Test.cpp runs them through a column-major
+// reference GEMM against the CPU conv kernels.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CARDINAL_RUNTIME_CUDA_MATH_GEMM1X1_H
@@ -26,14 +28,15 @@
 
 namespace cardinal::rt::cuda {
 
-/// C_i = alpha · A_i · op(B) + beta · C_i for i < batch, column-major:
-/// A_i = a + i * strideA (m x k, lda), B shared (op(B) k x n, ldb; B is
-/// n x k stored when transB), C_i = c + i * strideC (m x n, ldc).
+/// C_i = alpha · op(A_i) · op(B_i) + beta · C_i for i < batch,
+/// column-major: op(A_i) m x k from a + i * strideA (lda; stored k x m when
+/// transA), op(B_i) k x n from b + i * strideB (ldb; stored n x k when
+/// transB; strideB 0: one B for all), C_i m x n at c + i * strideC (ldc).
 struct Gemm1x1Plan {
-  bool transB = false;
+  bool transA = false, transB = false;
   int64_t m = 0, n = 0, k = 0;
   int64_t lda = 0, ldb = 0, ldc = 0;
-  int64_t strideA = 0, strideC = 0, batch = 0;
+  int64_t strideA = 0, strideB = 0, strideC = 0, batch = 0;
 };
 
 /// A dense 1x1 conv that is a plain per-sample matrix product.
@@ -60,6 +63,20 @@ inline Gemm1x1Plan gemm1x1BackwardData(const ConvShape &s) {
   p.m = hw, p.n = s.c, p.k = s.o;
   p.lda = hw, p.ldb = s.c, p.ldc = hw;
   p.strideA = s.o * hw, p.strideC = s.c * hw, p.batch = s.n;
+  return p;
+}
+
+/// dw = sum over n of C_n: A = x (transposed), B = dy, C_n = sample n's
+/// partial dw (fp32, O x C row-major = C x O column-major, s.weightSize()
+/// floats apart).
+inline Gemm1x1Plan gemm1x1BackwardWeight(const ConvShape &s) {
+  const int64_t hw = s.h * s.w;
+  Gemm1x1Plan p;
+  p.transA = true;
+  p.m = s.c, p.n = s.o, p.k = hw;
+  p.lda = hw, p.ldb = hw, p.ldc = s.c;
+  p.strideA = s.c * hw, p.strideB = s.o * hw, p.strideC = s.o * s.c;
+  p.batch = s.n;
   return p;
 }
 

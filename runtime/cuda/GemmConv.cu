@@ -1,15 +1,18 @@
-//===- GemmConv.cpp - dense 1x1 convs as cuBLAS strided-batched GEMMs -----===//
+//===- GemmConv.cu - dense 1x1 convs as cuBLAS strided-batched GEMMs ------===//
 //
 // The cuBLAS candidate of DenseConvChoice.h: math/Gemm1x1.h's plans, one
 // cublasGemmStridedBatchedEx each, fp32 compute (fp32 operands stay fp32:
-// the handle does not allow TF32; bf16 operands run on tensor cores).
-// Host code (g++).
+// the handle does not allow TF32; bf16 operands run on tensor cores). The
+// weight gradient's per-sample partials (fp32, in the workspace) are summed
+// in sample order by one more kernel, so it is deterministic.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvAlgoCache.h"
 #include "runtime/cuda/ConvPaths.h"
 #include "runtime/cuda/DataType.h"
 #include "runtime/cuda/DenseConvChoice.h"
+#include "runtime/cuda/Launch.cuh"
+#include "runtime/cuda/Workspace.h"
 #include "runtime/cuda/math/Gemm1x1.h"
 
 #include <stdexcept>
@@ -45,18 +48,19 @@ void printDenseConvChoices(const Context &ctx, std::FILE *out) {
 
 namespace {
 
-template <typename T>
-void run(Context &ctx, const Gemm1x1Plan &p, const T *a, const T *b, T *c,
+/// One plan on cuBLAS: operands of type T, results of type CT.
+template <typename T, typename CT>
+void run(Context &ctx, const Gemm1x1Plan &p, const T *a, const T *b, CT *c,
          float beta, const char *what) {
   const float alpha = 1.f;
   const cudaDataType_t type = DataType<T>::cuda;
   checkCublas(cublasGemmStridedBatchedEx(
-                  ctx.cublas, CUBLAS_OP_N, p.transB ? CUBLAS_OP_T : CUBLAS_OP_N,
-                  static_cast<int>(p.m), static_cast<int>(p.n),
-                  static_cast<int>(p.k), &alpha, a, type,
-                  static_cast<int>(p.lda), p.strideA, b, type,
-                  static_cast<int>(p.ldb), 0, &beta, c, type,
-                  static_cast<int>(p.ldc), p.strideC,
+                  ctx.cublas, p.transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+                  p.transB ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(p.m),
+                  static_cast<int>(p.n), static_cast<int>(p.k), &alpha, a,
+                  type, static_cast<int>(p.lda), p.strideA, b, type,
+                  static_cast<int>(p.ldb), p.strideB, &beta, c,
+                  DataType<CT>::cuda, static_cast<int>(p.ldc), p.strideC,
                   static_cast<int>(p.batch), CUBLAS_COMPUTE_32F,
                   CUBLAS_GEMM_DEFAULT),
               what);
@@ -74,15 +78,29 @@ template <typename T>
 void gemmConv1x1Forward(Context &ctx, const ConvShape &s, const T *x,
                         const T *w, T *y) {
   requireFit(s, "gemmConv1x1Forward");
-  run(ctx, gemm1x1Forward(s), x, w, y, 0.f, "gemmConv1x1Forward");
+  run<T, T>(ctx, gemm1x1Forward(s), x, w, y, 0.f, "gemmConv1x1Forward");
 }
 
 template <typename T>
 void gemmConv1x1BackwardData(Context &ctx, const ConvShape &s, const T *dy,
                              const T *w, T *dx, bool accumulate) {
   requireFit(s, "gemmConv1x1BackwardData");
-  run(ctx, gemm1x1BackwardData(s), dy, w, dx, accumulate ? 1.f : 0.f,
-      "gemmConv1x1BackwardData");
+  run<T, T>(ctx, gemm1x1BackwardData(s), dy, w, dx, accumulate ? 1.f : 0.f,
+            "gemmConv1x1BackwardData");
+}
+
+template <typename T>
+void gemmConv1x1BackwardWeight(Context &ctx, const ConvShape &s, const T *x,
+                               const T *dy, float *dw) {
+  const char *what = "gemmConv1x1BackwardWeight";
+  requireFit(s, what);
+  const int64_t weights = s.weightSize();
+  float *partial = workspaceAs<float>(ctx, s.n * weights, what);
+  run<T, float>(ctx, gemm1x1BackwardWeight(s), x, dy, partial, 0.f, what);
+  detail::sumSlicesKernel<void>
+      <<<detail::blocksFor(weights), detail::kThreads, 0, ctx.stream>>>(
+          weights, s.n, partial, dw);
+  detail::checkLaunch(what);
 }
 
 template void gemmConv1x1Forward<float>(Context &, const ConvShape &,
@@ -95,5 +113,11 @@ template void gemmConv1x1BackwardData<float>(Context &, const ConvShape &,
 template void gemmConv1x1BackwardData<bf16>(Context &, const ConvShape &,
                                             const bf16 *, const bf16 *, bf16 *,
                                             bool);
+template void gemmConv1x1BackwardWeight<float>(Context &, const ConvShape &,
+                                               const float *, const float *,
+                                               float *);
+template void gemmConv1x1BackwardWeight<bf16>(Context &, const ConvShape &,
+                                              const bf16 *, const bf16 *,
+                                              float *);
 
 } // namespace cardinal::rt::cuda
