@@ -16,6 +16,9 @@ template <typename T> void checkNormPool(Context &ctx, Checks &checks);
 template <typename T> void checkFused(Context &ctx, Checks &checks);
 /// relu, add, concat/slice, linear, loss, top-k.
 template <typename T> void checkMisc(Context &ctx, Checks &checks);
+/// --sync-bn's synchronized finalizes (Context::bnSync), with a mirrored
+/// second rank.
+template <typename T> void checkSyncedBn(Context &ctx, Checks &checks);
 /// SGD (+ bf16 copy), casts.
 void checkSgdAndCasts(Context &ctx, Checks &checks);
 

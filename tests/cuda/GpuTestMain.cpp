@@ -65,6 +65,8 @@ int main() {
     checkFused<bf16>(*ctx, checks);
     checkMisc<float>(*ctx, checks);
     checkMisc<bf16>(*ctx, checks);
+    checkSyncedBn<float>(*ctx, checks);
+    checkSyncedBn<bf16>(*ctx, checks);
     checkSgdAndCasts(*ctx, checks);
   } catch (const std::exception &e) {
     std::printf("FAIL: exception: %s\n", e.what());
