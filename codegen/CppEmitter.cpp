@@ -359,22 +359,21 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "    " << FoldCache::invalidate() << " // the weights change\n"
      << "    char *arena = trainArena_.data();\n";
   FunctionEmitter trainEmitter(os, "arena");
-  // Gradient k (the order of gradients()) is final after call readyAfter[k].
-  std::multimap<int64_t, std::pair<int64_t, const KernelCall *>> readyAfter;
-  int64_t gradIndex = 0;
+  const std::multimap<int64_t, int64_t> readyAfter =
+      gradientsReadyAfter(train);
+  std::vector<const KernelCall *> updates; // gradient k's sgd_update
   for (const KernelCall &c : train.calls)
     if (c.kernel == "sgd_update")
-      readyAfter.emplace(c.ints.at("grad_producer"),
-                         std::make_pair(gradIndex++, &c));
+      updates.push_back(&c);
   auto emitReady = [&](int64_t call) {
     auto [lo, hi] = readyAfter.equal_range(call);
     for (auto it = lo; it != hi; ++it) {
-      const KernelCall &c = *it->second.second;
+      const KernelCall &c = *updates[it->second];
       os << fmt::format("    if (gradientReadyHook_) {{\n      NamedTensor g{{\"{}\", "
                         "NamedTensor::Kind::Param, \"\", {}, {}}};\n"
                         "      gradientReadyHook_({}, g);\n    }}\n",
                         c.inputs[0].name, shapeList(c.inputs[0].shape),
-                        trainEmitter.ptr(c.inputs[1]), it->second.first);
+                        trainEmitter.ptr(c.inputs[1]), it->second);
     }
   };
   bool hooked = false;

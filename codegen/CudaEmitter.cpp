@@ -215,6 +215,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
         "gradientReadyHook_;\n"
      << "    graphs_.run(*ctx_, slot, hyper, eager, [&] { enqueueTrainStep(slot, "
         "hyper); });\n"
+     << "    if (overlapped())\n      parallel_->waitCollectives();\n"
      << "    checkCuda(cudaEventRecord(inputFree_[slot], ctx_->stream), "
         "\"cudaEventRecord\");\n"
      << "    checkCuda(cudaEventSynchronize(statsReady_), \"the training "
@@ -226,8 +227,12 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "  // The step's work on ctx.stream, run or captured by graphs_.\n"
      << "  void enqueueTrainStep(int slot, const StepHyper &hyper) {\n";
   emitInputs(os, opts.bf16, imageElems, true);
+  os << "    const bool overlap = overlapped();\n";
   CudaCallPrinter trainPrinter(os, opts, lowp);
   bool hooked = false, readBack = false;
+  // Once a gradient's last kernel is enqueued its all-reduce may start.
+  const std::multimap<int64_t, int64_t> readyAfter =
+      gradientsReadyAfter(train);
   auto emitReadback = [&] {
     os << "    // The forward is done: read back its loss and top-k hits while "
           "backward runs.\n"
@@ -252,13 +257,16 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
         emitReadback();
       os << "    // Backward is complete: data parallelism reduces the "
             "gradients here.\n"
-         << "    if (parallel_ && parallel_->took().gradients)\n"
-         << "      parallel_->averageGradients(deviceGradients());\n"
+         << "    if (overlap)\n      parallel_->finishGradients();\n"
          << "    else if (gradientHook_ || gradientReadyHook_)\n"
          << "      runGradientHooks();\n";
       hooked = true;
     }
     trainPrinter.emit(c, i);
+    auto [lo, hi] = readyAfter.equal_range(static_cast<int64_t>(i));
+    for (auto it = lo; it != hi; ++it)
+      os << fmt::format("    if (overlap)\n      parallel_->gradientReady({});\n",
+                        it->second);
     if (!readBack && c.kernel == "softmax_cross_entropy")
       emitReadback();
   }
@@ -292,9 +300,14 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
         "syncBn) override {\n"
      << "    ensureDevice();\n"
      << "    parallel_ = std::make_unique<DeviceDataParallel>(*ctx_, comm, "
-        "syncBn);\n"
+        "syncBn,\n"
+     << "                                                     "
+        "deviceGradients());\n"
      << "    return parallel_->took();\n  }\n"
      << "  void detachDataParallel() override { parallel_.reset(); }\n"
+     << "  // Gradients averaged on the GPUs, overlapping backward.\n"
+     << "  bool overlapped() const { return parallel_ && "
+        "parallel_->took().gradients; }\n"
      << "  DeviceCommTime deviceCommTime() const override {\n"
      << "    return parallel_ ? parallel_->time() : DeviceCommTime{};\n  }\n\n";
 

@@ -14,10 +14,24 @@
 
 #include <cctype>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace cardinal::codegen {
+
+/// Gradient k (the order of the plan's sgd_update calls, i.e. of
+/// gradients()) is final once call readyAfter[k] has run: the multimap from
+/// a call's index to the gradients it finishes, for data parallelism that
+/// starts reducing a gradient while backward goes on.
+inline std::multimap<int64_t, int64_t> gradientsReadyAfter(const KernelPlan &plan) {
+  std::multimap<int64_t, int64_t> readyAfter;
+  int64_t gradIndex = 0;
+  for (const KernelCall &c : plan.calls)
+    if (c.kernel == "sgd_update")
+      readyAfter.emplace(c.ints.at("grad_producer"), gradIndex++);
+  return readyAfter;
+}
 
 /// C++ identifier for a persistent tensor: t_<sanitized name>.
 inline std::string member(const std::string &name) {

@@ -20,6 +20,9 @@ struct NcclCommunicator::Impl {
   int device = 0, rank = 0, size = 1;
   double timeout = 60;
   int *scratch = nullptr; // one int on the device, for barrier()
+  // startMean / joinInto: cross-stream ordering (an event may be recorded
+  // again as soon as a wait on it has been enqueued).
+  cudaEvent_t after = nullptr, done = nullptr;
 
   std::string where() const {
     return "rank " + std::to_string(rank) + "/" + std::to_string(size) +
@@ -79,6 +82,27 @@ struct NcclCommunicator::Impl {
     }
   }
 
+  /// One group of in-place ncclAvg all-reduces on `stream`; returns what
+  /// to call it in messages ("" when there was nothing to reduce).
+  std::string enqueueMean(const std::vector<GradientSpan> &spans) {
+    int64_t floats = 0;
+    for (const GradientSpan &s : spans)
+      floats += s.size;
+    if (floats == 0)
+      return {};
+    const std::string what = "ncclAllReduce (mean of " +
+                             std::to_string(spans.size()) + " tensors, " +
+                             std::to_string(floats) + " floats)";
+    nccl(ncclGroupStart(), "ncclGroupStart");
+    for (const GradientSpan &s : spans)
+      if (s.size > 0)
+        nccl(ncclAllReduce(s.data, s.data, static_cast<size_t>(s.size),
+                           ncclFloat32, ncclAvg, comm, stream),
+             what);
+    nccl(ncclGroupEnd(), what);
+    return what;
+  }
+
   void allReduce(void *data, int64_t n, ncclDataType_t type,
                  const char *typeName) {
     if (n == 0)
@@ -108,6 +132,10 @@ NcclCommunicator::NcclCommunicator(Communicator &bootstrap, int device,
          "cudaStreamCreate");
   m.cuda(cudaMalloc(reinterpret_cast<void **>(&m.scratch), sizeof(int)),
          "cudaMalloc");
+  m.cuda(cudaEventCreateWithFlags(&m.after, cudaEventDisableTiming),
+         "cudaEventCreate");
+  m.cuda(cudaEventCreateWithFlags(&m.done, cudaEventDisableTiming),
+         "cudaEventCreate");
   ncclUniqueId id{};
   if (m.rank == 0)
     m.nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
@@ -123,6 +151,10 @@ NcclCommunicator::~NcclCommunicator() {
   }
   if (m.scratch)
     cudaFree(m.scratch);
+  if (m.after)
+    cudaEventDestroy(m.after);
+  if (m.done)
+    cudaEventDestroy(m.done);
   if (m.stream)
     cudaStreamDestroy(m.stream);
 }
@@ -150,22 +182,29 @@ void NcclCommunicator::allReduceSum(int64_t *data, int64_t n) {
 
 void NcclCommunicator::allReduceMean(const std::vector<GradientSpan> &spans) {
   Impl &m = *impl_;
-  int64_t floats = 0;
-  for (const GradientSpan &s : spans)
-    floats += s.size;
-  if (floats == 0)
-    return;
-  const std::string what = "ncclAllReduce (mean of " +
-                           std::to_string(spans.size()) + " tensors, " +
-                           std::to_string(floats) + " floats)";
-  m.nccl(ncclGroupStart(), "ncclGroupStart");
-  for (const GradientSpan &s : spans)
-    if (s.size > 0)
-      m.nccl(ncclAllReduce(s.data, s.data, static_cast<size_t>(s.size),
-                           ncclFloat32, ncclAvg, m.comm, m.stream),
-             what);
-  m.nccl(ncclGroupEnd(), what);
-  m.wait(what);
+  const std::string what = m.enqueueMean(spans);
+  if (!what.empty())
+    m.wait(what);
+}
+
+void NcclCommunicator::startMean(const std::vector<GradientSpan> &spans,
+                                 void *after) {
+  Impl &m = *impl_;
+  m.cuda(cudaEventRecord(m.after, static_cast<cudaStream_t>(after)),
+         "cudaEventRecord");
+  m.cuda(cudaStreamWaitEvent(m.stream, m.after, 0), "cudaStreamWaitEvent");
+  m.enqueueMean(spans);
+}
+
+void NcclCommunicator::joinInto(void *stream) {
+  Impl &m = *impl_;
+  m.cuda(cudaEventRecord(m.done, m.stream), "cudaEventRecord");
+  m.cuda(cudaStreamWaitEvent(static_cast<cudaStream_t>(stream), m.done, 0),
+         "cudaStreamWaitEvent");
+}
+
+void NcclCommunicator::waitStarted() {
+  impl_->wait("the gradient all-reduces started during backward");
 }
 
 void NcclCommunicator::broadcast(void *data, int64_t bytes, int root) {

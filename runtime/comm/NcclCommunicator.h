@@ -51,6 +51,16 @@ public:
   void allReduceSum(int64_t *data, int64_t n) override;
   /// One NCCL group of ncclAvg all-reduces, one wait.
   void allReduceMean(const std::vector<GradientSpan> &spans) override;
+
+  /// Overlapping collectives with compute (device pointers; `stream` is a
+  /// cudaStream_t): startMean enqueues allReduceMean's group to run once
+  /// the work enqueued so far on `after` is done, and returns at once;
+  /// joinInto makes `stream` wait, on the device, for every collective
+  /// started so far; waitStarted waits for them on the host, with the
+  /// deadline (a dead or hung peer ends the job, as in the blocking calls).
+  void startMean(const std::vector<GradientSpan> &spans, void *after);
+  void joinInto(void *stream);
+  void waitStarted();
   void broadcast(void *data, int64_t bytes, int root) override;
   void barrier() override;
   [[noreturn]] void abort(const std::string &message, int code) override;

@@ -2,6 +2,7 @@
 
 #include "runtime/comm/Communicator.h"
 #include "runtime/comm/GradientAllReduce.h"
+#include "runtime/comm/GradientBuckets.h"
 #include "runtime/kernels/BatchNorm.h"
 #include "runtime/trainer/Flags.h"
 #include "runtime/trainer/Parallel.h"
@@ -307,6 +308,42 @@ TEST(SyncBatchNormTest, TwoIdenticalReplicasMatchTheLocalKernel) {
   // Uninstalled: the local kernel again.
   const Out again = run(false, nullptr);
   EXPECT_EQ(again.rv, local.rv);
+}
+
+/// The sizes of a bucket's spans.
+std::vector<int64_t> sizes(const std::vector<GradientSpan> &bucket) {
+  std::vector<int64_t> out;
+  for (const GradientSpan &g : bucket)
+    out.push_back(g.size);
+  return out;
+}
+
+TEST(GradientBucketsTest, FillsBucketsInReportOrderAndFinishesTheRest) {
+  std::vector<float> memory(200);
+  // Gradients of 5, 5, 5, 40, 3, 16, 7 floats; buckets of 16.
+  std::vector<GradientSpan> grads;
+  int64_t at = 0;
+  for (int64_t n : {5, 5, 5, 40, 3, 16, 7}) {
+    grads.push_back({memory.data() + at, n});
+    at += n;
+  }
+  GradientBuckets buckets(grads, 16);
+  for (int step = 0; step < 2; ++step) { // the same every step
+    // Backward reports in reverse order and never reports gradient 1.
+    EXPECT_TRUE(buckets.ready(6).empty());                           // [7]
+    EXPECT_EQ(sizes(buckets.ready(5)), (std::vector<int64_t>{16}));  // alone
+    EXPECT_TRUE(buckets.ready(4).empty());                           // [7 3]
+    EXPECT_EQ(sizes(buckets.ready(3)), (std::vector<int64_t>{40}));  // alone
+    EXPECT_TRUE(buckets.ready(2).empty());                           // [7 3 5]
+    EXPECT_EQ(sizes(buckets.ready(0)), (std::vector<int64_t>{7, 3, 5}));
+    const std::vector<GradientSpan> rest = buckets.finish(); // [5], then 1
+    EXPECT_EQ(sizes(rest), (std::vector<int64_t>{5, 5}));
+    EXPECT_EQ(rest.back().data, grads[1].data); // the unreported one
+  }
+  EXPECT_THROW(buckets.ready(7), std::logic_error);
+  buckets.ready(0);
+  EXPECT_THROW(buckets.ready(0), std::logic_error);
+  EXPECT_THROW(GradientBuckets(grads, 0), std::invalid_argument);
 }
 
 TEST(CommunicatorTest, AllReduceMeanSumsEachSpanThenDivides) {
