@@ -52,7 +52,7 @@ void trainForward(Context &ctx, const ActShape &s, const T *x,
                                 what);
   else
     bnFinalizeStatsKernel<<<channelBlocks(s.c), kThreads, 0, ctx.stream>>>(
-        s.c, splits, partial, eps, momentum, saveMean, saveInvStd,
+        s.c, splits, splits, 1, partial, eps, momentum, saveMean, saveInvStd,
         runningMean, runningVar);
   bnApplyKernel<<<detail::blocksFor(s.size()), kThreads, 0, ctx.stream>>>(
       s, x, saveMean, saveInvStd, scale, shift, relu, y);
@@ -112,10 +112,9 @@ void finalizeSyncedStats(Context &ctx, int64_t channels, int64_t parts,
   static_assert(sizeof(Welford) == 3 * sizeof(float), "Welford is 3 floats");
   ctx.bnSync->allGather(ctx, reinterpret_cast<const float *>(local),
                         reinterpret_cast<float *>(gathered), 3 * channels);
-  bnFinalizeGatheredKernel<void><<<channelBlocks(channels), kThreads, 0,
-                                   ctx.stream>>>(channels, ranks, gathered,
-                                                 eps, momentum, mean, invStd,
-                                                 runningMean, runningVar);
+  bnFinalizeStatsKernel<<<channelBlocks(channels), kThreads, 0, ctx.stream>>>(
+      channels, ranks, 1, channels, gathered, eps, momentum, mean, invStd,
+      runningMean, runningVar);
   detail::checkLaunch(what);
 }
 

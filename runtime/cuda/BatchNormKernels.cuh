@@ -86,15 +86,23 @@ __device__ inline void storeBatchStats(const Welford &w, int64_t c, float eps,
   }
 }
 
-static __global__ void bnFinalizeStatsKernel(int64_t channels, int64_t splits,
-                                      const Welford *partial, float eps,
-                                      float momentum, float *saveMean,
-                                      float *saveInvStd, float *runningMean,
-                                      float *runningVar) {
+/// One thread per channel: its `parts` states (mergeChannel's layout)
+/// merged in order, then storeBatchStats. The local finalize passes a
+/// channel's slices (channelStride = parts, partStride = 1); --sync-bn the
+/// ranks' gathered states (1, channels), so every rank merges alike.
+static __global__ void bnFinalizeStatsKernel(int64_t channels, int64_t parts,
+                                             int64_t channelStride,
+                                             int64_t partStride,
+                                             const Welford *partial, float eps,
+                                             float momentum, float *saveMean,
+                                             float *saveInvStd,
+                                             float *runningMean,
+                                             float *runningVar) {
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c < channels)
-    storeBatchStats(mergeChannel(partial, c, splits, splits, 1), c, eps,
-                    momentum, saveMean, saveInvStd, runningMean, runningVar);
+    storeBatchStats(mergeChannel(partial, c, parts, channelStride, partStride),
+                    c, eps, momentum, saveMean, saveInvStd, runningMean,
+                    runningVar);
 }
 
 /// y = bnApply(x) with per-channel mean and invStd (batch or running).
@@ -319,21 +327,6 @@ __global__ void bnMergePartsKernel(int64_t channels, int64_t parts,
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c < channels)
     local[c] = mergeChannel(partial, c, parts, parts, 1);
-}
-
-/// The batch statistics of the union of all ranks' batches: channel c's
-/// states of the `ranks` ranks (gathered[r * channels + c]) merged in rank
-/// order; mean, invStd and running statistics as bnFinalizePartsKernel.
-template <typename Unused>
-__global__ void bnFinalizeGatheredKernel(int64_t channels, int64_t ranks,
-                                         const Welford *gathered, float eps,
-                                         float momentum, float *mean,
-                                         float *invStd, float *runningMean,
-                                         float *runningVar) {
-  const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (c < channels)
-    storeBatchStats(mergeChannel(gathered, c, ranks, 1, channels), c, eps,
-                    momentum, mean, invStd, runningMean, runningVar);
 }
 
 /// local[c] = the sum of channel c's `parts` gradient partials, in order;

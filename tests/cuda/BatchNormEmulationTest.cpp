@@ -79,7 +79,7 @@ TEST_P(BatchNormEmulationTest, TrainForwardBackwardEvalMatchCpu) {
       bn::bnPartialStatsKernel<float>(s, x.data(), partial.data());
     });
     launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
-      bn::bnFinalizeStatsKernel(s.c, splits, partial.data(), 1e-5f, 0.1f,
+      bn::bnFinalizeStatsKernel(s.c, splits, splits, 1, partial.data(), 1e-5f, 0.1f,
                                 gMean.data(), gInv.data(), gRm.data(),
                                 gRv.data());
     });

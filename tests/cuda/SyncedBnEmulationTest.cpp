@@ -4,13 +4,13 @@
 // slice of a batch: per rank, the local partial statistics, merged per
 // channel (bnMergePartsKernel); the all-gather (here: the ranks' states
 // concatenated in rank order, as CommBnSync delivers them); the finalize
-// (bnFinalizeGatheredKernel) — against the CPU BN over the whole batch. The
-// backward likewise: local gradient sums (bnSumGradPartsKernel), the
-// all-reduce (summed here), bnFinalizeSyncedGradKernel, dx — against the
-// CPU backward over the whole batch: each rank's dx is its slice of the
-// whole batch's dx, its dscale/dshift are its own sums (they add up to the
-// whole batch's). Kernels run under CudaEmulation.h as BatchNorm.cu
-// launches them.
+// (bnFinalizeStatsKernel over the gathered states) — against the CPU BN
+// over the whole batch. The backward likewise: local gradient sums
+// (bnSumGradPartsKernel), the all-reduce (summed here),
+// bnFinalizeSyncedGradKernel, dx — against the CPU backward over the whole
+// batch: each rank's dx is its slice of the whole batch's dx, its
+// dscale/dshift are its own sums (they add up to the whole batch's).
+// Kernels run under CudaEmulation.h as BatchNorm.cu launches them.
 //
 //===----------------------------------------------------------------------===//
 #include "CudaEmulation.h" // first: defines the CUDA keywords
@@ -99,9 +99,9 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
     // for all of them.
     std::vector<float> gMean(s.c), gInv(s.c), gRm = rm0, gRv = rv0;
     launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
-      bn::bnFinalizeGatheredKernel<void>(s.c, R, gathered.data(), eps,
-                                         momentum, gMean.data(), gInv.data(),
-                                         gRm.data(), gRv.data());
+      bn::bnFinalizeStatsKernel(s.c, R, 1, s.c, gathered.data(), eps,
+                                momentum, gMean.data(), gInv.data(),
+                                gRm.data(), gRv.data());
     });
     EXPECT_LT(relError(gMean, mean), 1e-5) << what;
     EXPECT_LT(relError(gInv, inv), 1e-4) << what;
