@@ -21,19 +21,45 @@
 namespace cardinal::codegen {
 
 /// Gradient k (the order of the plan's sgd_update calls, i.e. of
-/// gradients()) is final once call readyAfter[k] has run: the multimap from
-/// a call's index to the gradients it finishes, for data parallelism that
-/// starts reducing a gradient while backward goes on.
+/// gradients()) is final once call readyAfter[k] has run: the last call
+/// before the updates that writes or reads it (a BN-parameter gradient may
+/// be read after it is written: nn.bn_relu_apply_grad_input). The multimap
+/// from a call's index to the gradients it leaves final, for data
+/// parallelism that reduces a gradient, in place, while backward goes on.
 inline std::multimap<int64_t, int64_t> gradientsReadyAfter(const KernelPlan &plan) {
+  size_t firstUpdate = 0;
+  while (firstUpdate < plan.calls.size() &&
+         plan.calls[firstUpdate].kernel != "sgd_update")
+    ++firstUpdate;
+  // Gradients live in the arena from their producer to the updates, so a
+  // call whose buffer overlaps one in that span accesses that gradient
+  // (extents taken at 4 bytes an element: the plan's, or more).
+  auto overlaps = [](const Buffer &a, const Buffer &b) {
+    if (a.kind != b.kind)
+      return false;
+    if (a.kind != Buffer::Kind::Arena)
+      return a.name == b.name;
+    return a.offset < b.offset + 4 * b.elements() &&
+           b.offset < a.offset + 4 * a.elements();
+  };
   std::multimap<int64_t, int64_t> readyAfter;
   int64_t gradIndex = 0;
-  for (const KernelCall &c : plan.calls)
-    if (c.kernel == "sgd_update")
-      readyAfter.emplace(c.ints.at("grad_producer"), gradIndex++);
+  for (const KernelCall &c : plan.calls) {
+    if (c.kernel != "sgd_update")
+      continue;
+    int64_t ready = c.ints.at("grad_producer");
+    const Buffer &grad = c.inputs[1];
+    for (size_t i = ready < 0 ? firstUpdate : size_t(ready) + 1;
+         i < firstUpdate; ++i)
+      for (const auto *list : {&plan.calls[i].inputs, &plan.calls[i].outputs})
+        for (const Buffer &b : *list)
+          if (overlaps(b, grad))
+            ready = static_cast<int64_t>(i);
+    readyAfter.emplace(ready, gradIndex++);
+  }
   return readyAfter;
 }
 
-/// C++ identifier for a persistent tensor: t_<sanitized name>.
 inline std::string member(const std::string &name) {
   std::string id = "t_";
   for (char c : name)
