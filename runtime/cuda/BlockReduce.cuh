@@ -66,14 +66,15 @@ __device__ inline Welford blockWelford(Welford w, Welford *scratch) {
 }
 
 /// out[i] = the sum over slices of partial[slice * count + i], in slice
-/// order (deterministic): the second pass of the weight gradients that are
-/// computed as per-slice partials. A template only so that every including
-/// file may define it.
+/// order (deterministic), plus out[i] itself with `accumulate`: the second
+/// pass of the weight gradients that are computed as per-slice partials. A
+/// template only so that every including file may define it.
 template <typename Unused>
 __global__ void sumSlicesKernel(int64_t count, int64_t slices,
-                                const float *partial, float *out) {
+                                const float *partial, float *out,
+                                bool accumulate = false) {
   CARDINAL_GRID_STRIDE(i, count) {
-    float acc = 0.f;
+    float acc = accumulate ? out[i] : 0.f;
     for (int64_t k = 0; k < slices; ++k)
       acc += partial[k * count + i];
     out[i] = acc;

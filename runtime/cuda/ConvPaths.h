@@ -40,8 +40,8 @@ void gemmConv1x1Forward(Context &ctx, const ConvShape &s, const T *x,
 template <typename T>
 void gemmConv1x1BackwardData(Context &ctx, const ConvShape &s, const T *dy,
                              const T *w, T *dx, bool accumulate);
-/// Per-sample partials in the workspace (n x the weight's floats; a
-/// workspace too small throws), summed in sample order.
+/// Per-sample partials in the workspace (as many samples at a time as fit;
+/// one sample's not fitting throws), summed in sample order.
 template <typename T>
 void gemmConv1x1BackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                                const T *dy, float *dw);
