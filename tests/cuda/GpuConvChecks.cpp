@@ -79,6 +79,14 @@ void checkLibraryConv(Context &ctx, Checks &checks, const ConvShape &s) {
       gemmConv1x1BackwardWeight<T>(ctx, s, x->get(), dy->get(), dw->get());
       checks.close<T>("gemmConv1x1BackwardWeight " + describe(s),
                       download(ctx, *dw), ref.dw);
+      // A workspace for two samples' partials: the batch in chunks.
+      Context *small = createContext(
+          ctx.device, sizeof(float) * 2 * static_cast<size_t>(s.weightSize()));
+      gemmConv1x1BackwardWeight<T>(*small, s, x->get(), dy->get(), dw->get());
+      synchronize(*small);
+      destroyContext(small);
+      checks.close<T>("gemmConv1x1BackwardWeight in chunks " + describe(s),
+                      download(ctx, *dw), ref.dw);
       cudnnConvForward<T>(ctx, s, x->get(), w->get(), y->get());
       checks.close<T>("cudnnConvForward " + describe(s), download(ctx, *y),
                       noBias);
