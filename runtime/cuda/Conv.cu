@@ -1,13 +1,13 @@
 //===- Conv.cu - conv2d* entry points: path choice, bias, fused BN epilogue
 //
-// Dense convs (groups == 1) are GEMM-shaped and cuDNN's autotuned
-// algorithms (tensor cores for bf16) are hard to beat; grouped convs go to
-// the direct kernel, which has no per-group GEMM overhead. The generated
-// trainers call the shape-specialized grouped 3x3 kernels (GroupedConv.cuh)
-// directly instead of conv2d* for their ResNeXt 3x3 layers. Dense 1x1
-// convs (stride 1, no padding) run on cuDNN or a cuBLAS GEMM, whichever
-// the shape's first call times faster, per direction (DenseConvChoice.h). With Context::cudnnOnly (the --cudnn-only
-// baseline) cuDNN runs every conv.
+// Dense convs (groups == 1) are GEMM-shaped and go to cuDNN's autotuned
+// algorithms (tensor cores for bf16), except that stride-1 unpadded 1x1s
+// run on cuDNN or a cuBLAS GEMM, whichever the shape's first call times
+// faster, per direction (DenseConvChoice.h); grouped convs go to the direct
+// kernel, which has no per-group GEMM overhead. The generated trainers call
+// the shape-specialized grouped 3x3 kernels (GroupedConv.cuh) instead of
+// conv2d* for their ResNeXt 3x3 layers. With Context::cudnnOnly (the
+// --cudnn-only baseline) cuDNN runs every conv.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvAlgoCache.h"

@@ -1,8 +1,9 @@
 //===- ConvPaths.h - the implementations behind conv2d* --------------------===//
 //
 // conv2dForward/BackwardData/BackwardWeight (CudaKernels.h) pick one of
-// these per shape (Conv.cu): cuDNN for dense convs (groups == 1), the direct
-// grouped kernel otherwise (cuDNN for all with Context::cudnnOnly). Both accept every valid ConvShape, so tests and
+// these per shape (Conv.cu): cuDNN for dense convs (groups == 1; or the
+// cuBLAS GEMM for stride-1 unpadded 1x1s, by timing), the direct grouped
+// kernel otherwise (cuDNN for all with Context::cudnnOnly). Tests and
 // benchmarks call them directly to compare. Bias handling and db are done
 // by the conv2d* entry points, not here.
 //

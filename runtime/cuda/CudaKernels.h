@@ -32,10 +32,12 @@
 //
 // Convolutions: conv2d* choose per shape (see Conv.cu): dense convs go to
 // cuDNN (algorithm autotuned once per shape with cudnnFind*, cached in the
-// Context), grouped convs with narrow groups to the direct grouped kernel.
-// Shape-specialized grouped 3x3 kernels (the ResNeXt hot spot) are templates
-// in runtime/cuda/GroupedConv.cuh (include it from a .cu file), instantiated
-// by generated .cu files with the plan's constants (H, W: INPUT extent;
+// Context) or, for stride-1 unpadded 1x1s, a cuBLAS GEMM where the first
+// call times it faster; grouped convs with narrow groups to the direct
+// grouped kernel. Shape-specialized grouped 3x3 kernels (the ResNeXt hot
+// spot) are templates in runtime/cuda/GroupedConv.cuh, instantiated by
+// generated .cu files (through GroupedConvChoice.cuh's faster*, which time
+// them against cuDNN) with the plan's constants (H, W: INPUT extent;
 // 3x3 kernel, padding 1, dilation 1; C = Groups * CinG, O = Groups * CoutG):
 //   template <int Groups, int CinG, int CoutG, int H, int W, int Stride,
 //             typename T>
