@@ -17,6 +17,8 @@
 //    hooks) always run eagerly.
 // If a capture fails (an operation that cannot be captured), the step runs
 // eagerly, graphs are switched off for the run and one warning says why.
+// These decisions are StepGraphPolicy.h's (tested on the host); this file
+// adds the CUDA calls.
 // Opt-in while unmeasured on a GPU: CARDINAL_CUDA_GRAPHS=1 (0 or unset:
 // off; anything else is an error naming the variable).
 //
@@ -26,10 +28,10 @@
 
 #include "runtime/cuda/CudaKernels.h"
 #include "runtime/cuda/EnvSwitch.h"
+#include "runtime/cuda/StepGraphPolicy.h"
 #include "runtime/trainer/CompiledModel.h"
 
 #include <cstdio>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -55,9 +57,6 @@ inline bool cudaGraphsRequested() {
 
 class StepGraphs {
 public:
-  static constexpr int kWarmupSteps = 2; // one per input slot
-  static constexpr int kSlots = 2;
-
   StepGraphs() = default;
   ~StepGraphs() { release(); }
   StepGraphs(const StepGraphs &) = delete;
@@ -66,18 +65,18 @@ public:
   /// Destroys the executable graphs (before the model's context goes);
   /// says how they were used, since they were asked for.
   void release() {
-    if (enabled_ == 1 && steps_ > 0)
+    if (enabled_ == 1 && policy_.steps() > 0)
       std::fprintf(stderr,
                    "CUDA graphs: %lld steps, %lld captures, %lld replays\n",
-                   static_cast<long long>(steps_),
-                   static_cast<long long>(captures_),
-                   static_cast<long long>(replays_));
-    steps_ = captures_ = replays_ = 0;
-    for (Slot &s : slots_) {
-      if (s.exec)
-        cudaGraphExecDestroy(s.exec);
-      s = Slot{};
+                   static_cast<long long>(policy_.steps()),
+                   static_cast<long long>(policy_.captures()),
+                   static_cast<long long>(policy_.replays()));
+    for (cudaGraphExec_t &exec : execs_) {
+      if (exec)
+        cudaGraphExecDestroy(exec);
+      exec = nullptr;
     }
+    policy_ = StepGraphPolicy(kWarmupSteps, kSlots);
   }
   /// Enqueues one step on ctx.stream: `enqueue()` itself, or a replay of
   /// its capture for input slot `slot` with these hyper-parameters.
@@ -87,46 +86,32 @@ public:
            Enqueue &&enqueue) {
     if (enabled_ < 0) // read on first use: a bad value fails the step,
       enabled_ = cudaGraphsRequested(); // which the trainer reports
-    if (!enabled_ || eager || steps_++ < kWarmupSteps || slot < 0 ||
-        slot >= kSlots) {
+    const StepGraphKey key = keyOf(ctx, hyper);
+    switch (policy_.next(enabled_ == 1, eager, slot, key)) {
+    case StepAction::Eager:
       enqueue();
       return;
-    }
-    Slot &s = slots_[slot];
-    const Key key = keyOf(ctx, hyper);
-    if (!s.exec || !(s.key == key)) {
-      if (!capture(ctx, s, enqueue)) {
+    case StepAction::Capture:
+      if (!capture(ctx, execs_[slot], enqueue)) {
+        policy_.failed();
         enqueue(); // graphs are off now; this step still has to run
         return;
       }
-      s.key = key;
+      policy_.captured(slot, key);
+      break;
+    case StepAction::Replay:
+      break;
     }
-    checkCuda(cudaGraphLaunch(s.exec, ctx.stream), "cudaGraphLaunch (step)");
-    ++replays_;
+    checkCuda(cudaGraphLaunch(execs_[slot], ctx.stream),
+              "cudaGraphLaunch (step)");
   }
 
 private:
-  /// What a capture bakes in besides device memory contents.
-  struct Key {
-    float lr = 0, momentum = 0, weightDecay = 0;
-    const void *workspace = nullptr, *normalized = nullptr;
-    size_t normalizedBytes = 0;
-    bool operator==(const Key &o) const {
-      return std::memcmp(&lr, &o.lr, sizeof lr) == 0 &&
-             std::memcmp(&momentum, &o.momentum, sizeof momentum) == 0 &&
-             std::memcmp(&weightDecay, &o.weightDecay, sizeof weightDecay) ==
-                 0 &&
-             workspace == o.workspace && normalized == o.normalized &&
-             normalizedBytes == o.normalizedBytes;
-    }
-  };
-  struct Slot {
-    Key key;
-    cudaGraphExec_t exec = nullptr;
-  };
+  static constexpr int kWarmupSteps = 2; // one per input slot
+  static constexpr int kSlots = 2;
 
-  static Key keyOf(const Context &ctx, const StepHyper &h) {
-    Key k;
+  static StepGraphKey keyOf(const Context &ctx, const StepHyper &h) {
+    StepGraphKey k;
     k.lr = h.lr, k.momentum = h.momentum, k.weightDecay = h.weightDecay;
     k.workspace = ctx.workspace;
     k.normalized = ctx.normalized;
@@ -134,10 +119,10 @@ private:
     return k;
   }
 
-  /// Captures enqueue() into s.exec (updated in place when the topology
-  /// allows). False, with graphs disabled and a warning, if anything fails.
+  /// Captures enqueue() into `exec` (updated in place when the topology
+  /// allows). False, with a warning, if anything fails.
   template <typename Enqueue>
-  bool capture(Context &ctx, Slot &s, Enqueue &enqueue) {
+  bool capture(Context &ctx, cudaGraphExec_t &exec, Enqueue &enqueue) {
     cudaGraph_t graph = nullptr;
     std::string failure;
     cudaError_t e =
@@ -157,15 +142,12 @@ private:
                   cudaGetErrorString(e);
     }
     if (failure.empty())
-      failure = instantiate(s, graph);
+      failure = instantiate(exec, graph);
     if (graph)
       cudaGraphDestroy(graph);
-    if (failure.empty()) {
-      ++captures_;
+    if (failure.empty())
       return true;
-    }
     cudaGetLastError(); // the failed capture's error is not sticky: clear it
-    enabled_ = 0;
     std::fprintf(stderr,
                  "warning: CUDA graphs turned off for this run (the step "
                  "runs eagerly): %s\n",
@@ -173,25 +155,25 @@ private:
     return false;
   }
 
-  static std::string instantiate(Slot &s, cudaGraph_t graph) {
-    if (s.exec) {
+  static std::string instantiate(cudaGraphExec_t &exec, cudaGraph_t graph) {
+    if (exec) {
       cudaGraphExecUpdateResultInfo info;
-      if (cudaGraphExecUpdate(s.exec, graph, &info) == cudaSuccess)
+      if (cudaGraphExecUpdate(exec, graph, &info) == cudaSuccess)
         return {};
       cudaGetLastError();
-      cudaGraphExecDestroy(s.exec);
-      s.exec = nullptr;
+      cudaGraphExecDestroy(exec);
+      exec = nullptr;
     }
-    const cudaError_t e = cudaGraphInstantiate(&s.exec, graph, 0);
+    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
     if (e == cudaSuccess)
       return {};
-    s.exec = nullptr;
+    exec = nullptr;
     return std::string("cudaGraphInstantiate: ") + cudaGetErrorString(e);
   }
 
   int enabled_ = -1; // CARDINAL_CUDA_GRAPHS, read on the first step
-  int64_t steps_ = 0, replays_ = 0, captures_ = 0;
-  Slot slots_[kSlots];
+  StepGraphPolicy policy_{kWarmupSteps, kSlots};
+  cudaGraphExec_t execs_[kSlots] = {};
 };
 
 } // namespace cardinal::rt::cuda
