@@ -9,15 +9,6 @@
 
 namespace cardinal::rt {
 
-void Communicator::allReduceMean(const std::vector<GradientSpan> &spans) {
-  const float denominator = static_cast<float>(size());
-  for (const GradientSpan &s : spans) {
-    allReduceSum(s.data, s.size);
-    for (int64_t i = 0; i < s.size; ++i)
-      s.data[i] /= denominator;
-  }
-}
-
 void LocalCommunicator::broadcast(void *, int64_t, int root) {
   if (root != 0)
     throw std::runtime_error("rank 0/1: broadcast from rank " +

@@ -69,12 +69,6 @@ public:
     return std::make_unique<Pending>();
   }
 
-  /// In place: every span = the mean over ranks of that span, as one
-  /// collective step where the engine can group several (NCCL: one group
-  /// of ncclAvg all-reduces, one wait). The default sums each span, then
-  /// divides by size() on the host.
-  virtual void allReduceMean(const std::vector<GradientSpan> &spans);
-
   virtual void broadcast(void *data, int64_t bytes, int root) = 0;
   virtual void barrier() = 0;
 

@@ -18,9 +18,11 @@
 #define CARDINAL_RUNTIME_COMM_GRADIENTALLREDUCE_H
 
 #include "runtime/comm/Communicator.h"
+#include "runtime/comm/GradientBuckets.h"
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace cardinal::rt {
@@ -51,14 +53,19 @@ private:
     std::vector<GradientSpan> spans;
     std::unique_ptr<Communicator::Pending> pending;
   };
-  void startBucket(Bucket &b);
-  std::vector<Bucket> inFlight_;
-  Bucket filling_;
-  int64_t fillFloats_ = 0, readyThisStep_ = 0;
+  /// `group` as a bucket: packed into staging unless it went alone.
+  Bucket makeBucket(std::vector<GradientSpan> group) const;
+  /// The bucket's floats to reduce (staging, or the one gradient).
+  static std::pair<float *, int64_t> reduced(Bucket &b);
+  /// Every gradient of a reduced bucket = its sum / size().
+  void unpack(const Bucket &b) const;
+  /// Overlapped mode: starts `group`'s all-reduce (if any).
+  void start(std::vector<GradientSpan> group);
 
   Communicator &comm_;
-  int64_t bucketFloats_;
-  std::vector<float> bucket_;
+  BucketFill fill_;
+  std::vector<Bucket> inFlight_;
+  int64_t readyThisStep_ = 0;
   int64_t lastCalls_ = 0;
 };
 

@@ -82,14 +82,13 @@ struct NcclCommunicator::Impl {
     }
   }
 
-  /// One group of in-place ncclAvg all-reduces on `stream`; returns what
-  /// to call it in messages ("" when there was nothing to reduce).
-  std::string enqueueMean(const std::vector<GradientSpan> &spans) {
+  /// One group of in-place ncclAvg all-reduces on `stream`.
+  void enqueueMean(const std::vector<GradientSpan> &spans) {
     int64_t floats = 0;
     for (const GradientSpan &s : spans)
       floats += s.size;
     if (floats == 0)
-      return {};
+      return;
     const std::string what = "ncclAllReduce (mean of " +
                              std::to_string(spans.size()) + " tensors, " +
                              std::to_string(floats) + " floats)";
@@ -100,7 +99,6 @@ struct NcclCommunicator::Impl {
                            ncclFloat32, ncclAvg, comm, stream),
              what);
     nccl(ncclGroupEnd(), what);
-    return what;
   }
 
   void allReduce(void *data, int64_t n, ncclDataType_t type,
@@ -178,13 +176,6 @@ void NcclCommunicator::allReduceSum(double *data, int64_t n) {
 }
 void NcclCommunicator::allReduceSum(int64_t *data, int64_t n) {
   impl_->allReduce(data, n, ncclInt64, "int64");
-}
-
-void NcclCommunicator::allReduceMean(const std::vector<GradientSpan> &spans) {
-  Impl &m = *impl_;
-  const std::string what = m.enqueueMean(spans);
-  if (!what.empty())
-    m.wait(what);
 }
 
 void NcclCommunicator::startMean(const std::vector<GradientSpan> &spans,

@@ -49,12 +49,10 @@ public:
   void allReduceSum(float *data, int64_t n) override;
   void allReduceSum(double *data, int64_t n) override;
   void allReduceSum(int64_t *data, int64_t n) override;
-  /// One NCCL group of ncclAvg all-reduces, one wait.
-  void allReduceMean(const std::vector<GradientSpan> &spans) override;
-
   /// Overlapping collectives with compute (device pointers; `stream` is a
-  /// cudaStream_t): startMean enqueues allReduceMean's group to run once
-  /// the work enqueued so far on `after` is done, and returns at once;
+  /// cudaStream_t): startMean enqueues one NCCL group of in-place ncclAvg
+  /// all-reduces, one per span, to run once the work enqueued so far on
+  /// `after` is done, and returns at once;
   /// joinInto makes `stream` wait, on the device, for every collective
   /// started so far; waitStarted waits for them on the host, with the
   /// deadline (a dead or hung peer ends the job, as in the blocking calls).

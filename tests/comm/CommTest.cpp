@@ -346,15 +346,6 @@ TEST(GradientBucketsTest, FillsBucketsInReportOrderAndFinishesTheRest) {
   EXPECT_THROW(GradientBuckets(grads, 0), std::invalid_argument);
 }
 
-TEST(CommunicatorTest, AllReduceMeanSumsEachSpanThenDivides) {
-  FakePairCommunicator comm(3.0f); // peer holds 3x: the mean is 2x
-  std::vector<float> a = {1, 2, 3}, b = {0.5f, -4};
-  comm.allReduceMean({{a.data(), 3}, {b.data(), 2}, {nullptr, 0}});
-  EXPECT_EQ(a, (std::vector<float>{2, 4, 6}));
-  EXPECT_EQ(b, (std::vector<float>{1, -8}));
-  EXPECT_EQ(comm.calls, (std::vector<int64_t>{3, 2, 0}));
-}
-
 /// A model that keeps its tensors on a "device" and, like a generated CUDA
 /// model, takes over the parts of data parallelism it is asked to.
 class DeviceModel final : public CompiledModel {
