@@ -101,11 +101,11 @@ void finalizeSyncedStats(Context &ctx, int64_t channels, int64_t parts,
                          float *runningMean, float *runningVar,
                          const char *what) {
   const int64_t ranks = ctx.bnSync->ranks();
-  const size_t localBytes = (sizeof(Welford) * channels + 255) / 256 * 256;
+  // local at usedBytes, gathered after it (workspaceAs aligns both).
   auto *local = workspaceAs<Welford>(ctx, channels, what, usedBytes);
-  auto *gathered = workspaceAs<Welford>(ctx, ranks * channels, what,
-                                        (usedBytes + 255) / 256 * 256 +
-                                            localBytes);
+  auto *gathered = workspaceAs<Welford>(
+      ctx, ranks * channels, what,
+      (usedBytes + 255) / 256 * 256 + sizeof(Welford) * channels);
   bnMergePartsKernel<void><<<channelBlocks(channels), kThreads, 0,
                              ctx.stream>>>(channels, parts, partial, local);
   detail::checkLaunch(what);

@@ -249,13 +249,9 @@ void bnReluConv2dStatsForward(Context &ctx, const ConvShape &s, const T *x,
                               const T *w, float eps, float momentum, T *y,
                               float *mean, float *invstd, float *runningMean,
                               float *runningVar) {
-  const char *what = "bnReluConv2dStatsForward";
-  requireValid(s, what);
-  const T *in =
-      normalizeInput(ctx, s, x, inMean, inInvstd, inScale, inShift, what);
-  conv2dForward<T>(ctx, s, in, w, nullptr, y);
+  bnReluConv2dForward<T>(ctx, s, x, inMean, inInvstd, inScale, inShift, w, y);
   outputStats(ctx, s, y, eps, momentum, mean, invstd, runningMean, runningVar,
-              what);
+              "bnReluConv2dStatsForward");
 }
 
 template <typename T>

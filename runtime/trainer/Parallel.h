@@ -88,8 +88,6 @@ public:
     gradientSeconds_ = bnSeconds_ = 0, hookCalls_ = 0;
     deviceBase_ = model_.deviceCommTime();
   }
-  /// What the model took over (all false with one rank or a host model).
-  CompiledModel::DeviceParallelism device() const { return device_; }
 
 private:
   static void reduceBn(double *data, int64_t n, void *self);
