@@ -20,6 +20,8 @@
 #include "CudaTestUtil.h"
 
 #include "runtime/cuda/BatchNormKernels.cuh"
+#include "GroupedEmulation.h"
+
 #include "runtime/cuda/GroupedConvKernels.cuh"
 #include "runtime/kernels/BnApply.h"
 #include "runtime/kernels/BnPrologueConv.h"
@@ -145,20 +147,11 @@ void checkFusedGrouped(int64_t n, float offset) {
     rt::bnReluConv2dBackwardWeight<float>(
         s, x.data(), inBn.mean.data(), inBn.invstd.data(), inBn.scale.data(),
         inBn.shift.data(), dy.data(), dw.data());
-    const auto split = grouped3x3::weightSplit(
-        n, int64_t(G::WgtGridX) * G::WgtGridY, G::Weights, 64 << 20);
-    std::vector<float> partial(split.slices * G::Weights, NAN);
-    launch({G::WgtGridX, G::WgtGridY, static_cast<unsigned>(split.slices)},
-           G::WgtThreads, [&] {
-             grouped3x3::backwardWeightKernel<Groups, CinG, CoutG, H, W,
-                                              Stride, float, true>(
-                 n, split.perSlice, x.data(), dy.data(), partial.data(),
-                 inBn.device());
-           });
-    launch({static_cast<unsigned>((G::Weights + 255) / 256), 1, 1}, 256, [&] {
-      detail::sumSlicesKernel<float>(G::Weights, split.slices,
-                                         partial.data(), gdw.data());
-    });
+    const auto split =
+        test::emulateGroupedBackwardWeight<Groups, CinG, CoutG, H, W, Stride,
+                                           true>(n, x.data(), dy.data(),
+                                                 gdw.data(), 64 << 20,
+                                                 inBn.device());
     EXPECT_LT(relError(gdw, dw), 1e-5)
         << "bn_relu_conv2d_grad_weight " << tag << ", " << split.slices
         << " slices";

@@ -14,6 +14,8 @@
 
 #include "CudaTestUtil.h"
 
+#include "GroupedEmulation.h"
+
 #include "runtime/cuda/GroupedConvKernels.cuh"
 #include "runtime/kernels/Conv2d.h"
 
@@ -68,21 +70,11 @@ void checkShape(int64_t n, int64_t maxSlicesByWorkspace) {
                                   nullptr);
   const size_t workspace =
       sizeof(float) * G::Weights * static_cast<size_t>(maxSlicesByWorkspace);
-  const auto split = grouped3x3::weightSplit(
-      n, int64_t(G::WgtGridX) * G::WgtGridY, G::Weights, workspace);
+  const auto split =
+      test::emulateGroupedBackwardWeight<Groups, CinG, CoutG, H, W, Stride>(
+          n, x.data(), dy.data(), dw.data(), workspace);
   ASSERT_GE(split.slices * split.perSlice, n);
   ASSERT_LE(split.slices, maxSlicesByWorkspace);
-  std::vector<float> partial(split.slices * G::Weights, NAN);
-  launch({G::WgtGridX, G::WgtGridY, static_cast<unsigned>(split.slices)},
-         G::WgtThreads, [&] {
-           grouped3x3::backwardWeightKernel<Groups, CinG, CoutG, H, W, Stride,
-                                            float>(n, split.perSlice, x.data(),
-                                                   dy.data(), partial.data());
-         });
-  launch({static_cast<unsigned>((G::Weights + 255) / 256), 1, 1}, 256, [&] {
-    detail::sumSlicesKernel<float>(G::Weights, split.slices,
-                                       partial.data(), dw.data());
-  });
   EXPECT_LT(relError(dw, dwRef), 1e-5)
       << "backward weight, " << split.slices << " slices";
 }
