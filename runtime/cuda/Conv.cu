@@ -1,9 +1,9 @@
 //===- Conv.cu - conv2d* entry points: path choice, bias, fused BN epilogue
 //
 // Dense convs (groups == 1) are GEMM-shaped and go to cuDNN's autotuned
-// algorithms (tensor cores for bf16), except that stride-1 unpadded 1x1s
-// run on cuDNN or a cuBLAS GEMM, whichever the shape's first call times
-// faster, per direction (DenseConvChoice.h); grouped convs go to the direct
+// algorithms (tensor cores for bf16), except that unpadded 1x1s run on
+// cuDNN or cuBLAS GEMMs, whichever the shape's first call times faster,
+// per direction (DenseConvChoice.h); grouped convs go to the direct
 // kernel, which has no per-group GEMM overhead. The generated trainers call
 // the shape-specialized grouped 3x3 kernels (GroupedConv.cuh) instead of
 // conv2d* for their ResNeXt 3x3 layers. With Context::cudnnOnly (the
@@ -31,12 +31,14 @@ void requireValid(const ConvShape &s, const char *what) {
 }
 
 /// Runs `cudnn` or `gemm` (DenseConvChoice.h), or `cudnn` alone where the
-/// GEMM does not apply or the baseline wants cuDNN only. `restored`: what
-/// the call accumulates into, put back between trial runs.
+/// GEMM does not apply (shape, or scratch beyond the workspace) or the
+/// baseline wants cuDNN only. `restored`: what the call accumulates into,
+/// put back between trial runs.
 template <typename T>
 void denseConv(Context &ctx, const ConvShape &s, ConvDirection dir,
                RunRef cudnn, RunRef gemm, DeviceBytes restored) {
-  if (ctx.cudnnOnly || !fitsGemm1x1(s)) {
+  if (ctx.cudnnOnly || !fitsGemm1x1(s) ||
+      gemmConv1x1WorkspaceBytes<T>(s, dir) > ctx.workspaceBytes) {
     cudnn();
     return;
   }

@@ -2,7 +2,7 @@
 //
 // conv2dForward/BackwardData/BackwardWeight (CudaKernels.h) pick one of
 // these per shape (Conv.cu): cuDNN for dense convs (groups == 1; or the
-// cuBLAS GEMM for stride-1 unpadded 1x1s, by timing), the direct grouped
+// cuBLAS GEMMs for unpadded 1x1s, by timing), the direct grouped
 // kernel otherwise (cuDNN for all with Context::cudnnOnly). Tests and
 // benchmarks call them directly to compare. Bias handling and db are done
 // by the conv2d* entry points, not here.
@@ -11,6 +11,7 @@
 #ifndef CARDINAL_RUNTIME_CUDA_CONVPATHS_H
 #define CARDINAL_RUNTIME_CUDA_CONVPATHS_H
 
+#include "runtime/cuda/ConvChoice.h"
 #include "runtime/cuda/CudaKernels.h"
 
 namespace cardinal::rt::cuda {
@@ -31,18 +32,22 @@ template <typename T>
 void cudnnConvBackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                              const T *dy, float *dw);
 
-/// A dense stride-1 unpadded 1x1 conv (math/Gemm1x1.h's fitsGemm1x1) as one
-/// cuBLAS strided-batched GEMM on the NCHW tensors (GemmConv.cu); fp32
-/// compute; forward, backward data and backward weight. Throws
-/// std::invalid_argument for any other shape.
+/// A dense unpadded 1x1 conv (math/Gemm1x1.h's fitsGemm1x1) as one cuBLAS
+/// strided-batched GEMM on the NCHW tensors (GemmConv.cu; a strided conv
+/// on the kept pixels, gathered into the workspace); fp32 compute; forward,
+/// backward data and backward weight. Throws std::invalid_argument for any
+/// other shape, std::runtime_error if the workspace is smaller than
+/// gemmConv1x1WorkspaceBytes.
+template <typename T>
+size_t gemmConv1x1WorkspaceBytes(const ConvShape &s, ConvDirection dir);
 template <typename T>
 void gemmConv1x1Forward(Context &ctx, const ConvShape &s, const T *x,
                         const T *w, T *y);
 template <typename T>
 void gemmConv1x1BackwardData(Context &ctx, const ConvShape &s, const T *dy,
                              const T *w, T *dx, bool accumulate);
-/// Per-sample partials in the workspace (as many samples at a time as fit;
-/// one sample's not fitting throws), summed in sample order.
+/// Per-sample partials in the workspace after x' (as many samples at a time
+/// as fit; at least one must), summed in sample order.
 template <typename T>
 void gemmConv1x1BackwardWeight(Context &ctx, const ConvShape &s, const T *x,
                                const T *dy, float *dw);

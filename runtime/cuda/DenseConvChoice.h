@@ -1,12 +1,13 @@
 //===- DenseConvChoice.h - a dense 1x1 conv on cuDNN or cuBLAS, timed ------===//
 //
-// Why: a stride-1 unpadded 1x1 conv in NCHW is a strided-batched GEMM on
-// the tensors as they lie (math/Gemm1x1.h), which cuBLAS runs on tensor
-// cores for bf16 without the NHWC transposes cuDNN's NCHW tensor-core
-// paths make; but cuDNN may still win on some shapes. conv2dForward,
-// conv2dBackwardData and conv2dBackwardWeight (Conv.cu) time both on a
-// shape's first call (ConvChoice.h) and keep the faster in ctx.convAlgos
-// (the GEMM weight gradient: per-sample partials, summed in order).
+// Why: an unpadded 1x1 conv in NCHW is a strided-batched GEMM on the
+// tensors as they lie (math/Gemm1x1.h; a strided one on its kept pixels,
+// gathered first), which cuBLAS runs on tensor cores for bf16 without the
+// NHWC transposes cuDNN's NCHW tensor-core paths make; but cuDNN may still
+// win on some shapes. conv2dForward, conv2dBackwardData and
+// conv2dBackwardWeight (Conv.cu) time both on a shape's first call
+// (ConvChoice.h) and keep the faster in ctx.convAlgos (the GEMM weight
+// gradient: per-sample partials, summed in order).
 // The --cudnn-only baseline (Context::cudnnOnly) never uses cuBLAS here.
 //
 // CARDINAL_DENSE_CONV=cudnn|cublas|auto (default auto) forces a candidate

@@ -4,7 +4,10 @@
 // cublasGemmStridedBatchedEx each, fp32 compute (fp32 operands stay fp32:
 // the handle does not allow TF32; bf16 operands run on tensor cores). The
 // weight gradient's per-sample partials (fp32, in the workspace) are summed
-// in sample order by one more kernel, so it is deterministic.
+// in sample order by one more kernel, so it is deterministic. A strided
+// conv gathers the kept pixels x' into the workspace first; its data
+// gradient goes to an fp32 dx' there and is scattered onto dx, rounded
+// once (with the accumulated dx when accumulating, as cuBLAS's beta = 1).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/ConvAlgoCache.h"
@@ -70,24 +73,89 @@ void run(Context &ctx, const Gemm1x1Plan &p, const T *a, const T *b, CT *c,
 void requireFit(const ConvShape &s, const char *what) {
   if (!fitsGemm1x1(s))
     throw std::invalid_argument(std::string(what) +
-                                ": not a dense stride-1 unpadded 1x1 conv");
+                                ": not a dense unpadded 1x1 conv");
+}
+
+int64_t keptElements(const ConvShape &s) { return s.n * s.c * s.oh * s.ow; }
+
+size_t roundUp256(size_t bytes) { return (bytes + 255) / 256 * 256; }
+
+/// Bytes of x' in the workspace ahead of anything else (0: no gather).
+template <typename T> size_t gatheredBytes(const ConvShape &s) {
+  return gemm1x1Gathers(s) ? roundUp256(sizeof(T) * keptElements(s)) : 0;
+}
+
+template <typename T>
+__global__ void gatherKeptKernel(ConvShape s, int64_t count, const T *x,
+                                 T *kept) {
+  CARDINAL_GRID_STRIDE(i, count) {
+    kept[i] = x[gemm1x1KeptOffset(s, i)];
+  }
+}
+
+template <typename T>
+__global__ void scatterKeptKernel(ConvShape s, int64_t count,
+                                  const float *dkept, T *dx, bool accumulate) {
+  CARDINAL_GRID_STRIDE(i, count) {
+    const int64_t k = gemm1x1KeptIndex(s, i);
+    const float g = k >= 0 ? dkept[k] : 0.f;
+    dx[i] = store<T>(accumulate ? load(dx[i]) + g : g);
+  }
+}
+
+/// x as the GEMMs read it: x itself, or x' gathered into the workspace.
+template <typename T>
+const T *gemmInput(Context &ctx, const ConvShape &s, const T *x,
+                   const char *what) {
+  if (!gemm1x1Gathers(s))
+    return x;
+  const int64_t count = keptElements(s);
+  T *kept = workspaceAs<T>(ctx, count, what);
+  gatherKeptKernel<<<detail::blocksFor(count), detail::kThreads, 0,
+                     ctx.stream>>>(s, count, x, kept);
+  detail::checkLaunch(what);
+  return kept;
 }
 
 } // namespace
 
 template <typename T>
+size_t gemmConv1x1WorkspaceBytes(const ConvShape &s, ConvDirection dir) {
+  switch (dir) {
+  case ConvDirection::Forward:
+    return gatheredBytes<T>(s);
+  case ConvDirection::BackwardData:
+    return gemm1x1Gathers(s) ? sizeof(float) * keptElements(s) : 0;
+  case ConvDirection::BackwardWeight:
+    return gatheredBytes<T>(s) + sizeof(float) * s.weightSize();
+  }
+  return 0;
+}
+
+template <typename T>
 void gemmConv1x1Forward(Context &ctx, const ConvShape &s, const T *x,
                         const T *w, T *y) {
-  requireFit(s, "gemmConv1x1Forward");
-  run<T, T>(ctx, gemm1x1Forward(s), x, w, y, 0.f, "gemmConv1x1Forward");
+  const char *what = "gemmConv1x1Forward";
+  requireFit(s, what);
+  run<T, T>(ctx, gemm1x1Forward(s), gemmInput(ctx, s, x, what), w, y, 0.f,
+            what);
 }
 
 template <typename T>
 void gemmConv1x1BackwardData(Context &ctx, const ConvShape &s, const T *dy,
                              const T *w, T *dx, bool accumulate) {
-  requireFit(s, "gemmConv1x1BackwardData");
-  run<T, T>(ctx, gemm1x1BackwardData(s), dy, w, dx, accumulate ? 1.f : 0.f,
-            "gemmConv1x1BackwardData");
+  const char *what = "gemmConv1x1BackwardData";
+  requireFit(s, what);
+  if (!gemm1x1Gathers(s)) {
+    run<T, T>(ctx, gemm1x1BackwardData(s), dy, w, dx, accumulate ? 1.f : 0.f,
+              what);
+    return;
+  }
+  float *dkept = workspaceAs<float>(ctx, keptElements(s), what);
+  run<T, float>(ctx, gemm1x1BackwardData(s), dy, w, dkept, 0.f, what);
+  scatterKeptKernel<<<detail::blocksFor(s.inputSize()), detail::kThreads, 0,
+                      ctx.stream>>>(s, s.inputSize(), dkept, dx, accumulate);
+  detail::checkLaunch(what);
 }
 
 template <typename T>
@@ -96,21 +164,26 @@ void gemmConv1x1BackwardWeight(Context &ctx, const ConvShape &s, const T *x,
   const char *what = "gemmConv1x1BackwardWeight";
   requireFit(s, what);
   const int64_t weights = s.weightSize();
-  // As many samples' partials at a time as the workspace holds (ResNeXt-50's
-  // widest 1x1 at batch 32 would need 268 MB at once); each chunk is added
-  // onto the last, the same additions in the same order as one pass, so the
-  // result does not depend on the workspace size.
+  // As many samples' partials at a time as the workspace holds after x'
+  // (ResNeXt-50's widest 1x1 at batch 32 would need 268 MB at once); each
+  // chunk is added onto the last, the same additions in the same order as
+  // one pass, so the result does not depend on the workspace size.
+  const size_t offset = gatheredBytes<T>(s);
+  if (ctx.workspaceBytes < gemmConv1x1WorkspaceBytes<T>(
+                               s, ConvDirection::BackwardWeight))
+    workspaceAs<float>(ctx, weights, what, offset); // throws, naming sizes
   const int64_t fit = static_cast<int64_t>(
-      ctx.workspaceBytes / (sizeof(float) * static_cast<size_t>(weights)));
-  if (fit < 1)
-    workspaceAs<float>(ctx, weights, what); // throws, naming the sizes
+      (ctx.workspaceBytes - offset) /
+      (sizeof(float) * static_cast<size_t>(weights)));
+  const T *input = gemmInput(ctx, s, x, what);
   const Gemm1x1Plan plan = gemm1x1BackwardWeight(s);
   for (int64_t n0 = 0; n0 < s.n; n0 += fit) {
     Gemm1x1Plan chunk = plan;
     chunk.batch = std::min(fit, s.n - n0);
-    float *partial = workspaceAs<float>(ctx, chunk.batch * weights, what);
-    run<T, float>(ctx, chunk, x + n0 * plan.strideA, dy + n0 * plan.strideB,
-                  partial, 0.f, what);
+    float *partial =
+        workspaceAs<float>(ctx, chunk.batch * weights, what, offset);
+    run<T, float>(ctx, chunk, input + n0 * plan.strideA,
+                  dy + n0 * plan.strideB, partial, 0.f, what);
     detail::sumSlicesKernel<void>
         <<<detail::blocksFor(weights), detail::kThreads, 0, ctx.stream>>>(
             weights, chunk.batch, partial, dw, /*accumulate=*/n0 > 0);
@@ -118,6 +191,10 @@ void gemmConv1x1BackwardWeight(Context &ctx, const ConvShape &s, const T *x,
   }
 }
 
+template size_t gemmConv1x1WorkspaceBytes<float>(const ConvShape &,
+                                                ConvDirection);
+template size_t gemmConv1x1WorkspaceBytes<bf16>(const ConvShape &,
+                                               ConvDirection);
 template void gemmConv1x1Forward<float>(Context &, const ConvShape &,
                                         const float *, const float *, float *);
 template void gemmConv1x1Forward<bf16>(Context &, const ConvShape &,

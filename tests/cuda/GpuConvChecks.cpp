@@ -79,9 +79,12 @@ void checkLibraryConv(Context &ctx, Checks &checks, const ConvShape &s) {
       gemmConv1x1BackwardWeight<T>(ctx, s, x->get(), dy->get(), dw->get());
       checks.close<T>("gemmConv1x1BackwardWeight " + describe(s),
                       download(ctx, *dw), ref.dw);
-      // A workspace for two samples' partials: the batch in chunks.
+      // A workspace for x' (if gathered) and two samples' partials: the
+      // batch in chunks.
       Context *small = createContext(
-          ctx.device, sizeof(float) * 2 * static_cast<size_t>(s.weightSize()));
+          ctx.device,
+          gemmConv1x1WorkspaceBytes<T>(s, ConvDirection::BackwardWeight) +
+              sizeof(float) * static_cast<size_t>(s.weightSize()));
       gemmConv1x1BackwardWeight<T>(*small, s, x->get(), dy->get(), dw->get());
       synchronize(*small);
       destroyContext(small);
@@ -166,6 +169,7 @@ template <typename T> void checkConvs(Context &ctx, Checks &checks) {
   for (const ConvShape &s :
        {ConvShape::make(2, 8, 9, 9, 16, 3, 3, 1, 1),     // dense 3x3
         ConvShape::make(3, 16, 8, 8, 24, 1, 1, 2, 0),    // 1x1 projection
+        ConvShape::make(2, 8, 7, 5, 8, 1, 1, 2, 0),      // odd sides
         ConvShape::make(3, 24, 7, 5, 16, 1, 1),          // 1x1: cuBLAS too
         ConvShape::make(2, 3, 17, 17, 8, 7, 7, 2, 3),    // stem-like 7x7
         ConvShape::make(2, 64, 9, 9, 64, 3, 3, 2, 1, 1, 32), // 32x2d grouped

@@ -8,6 +8,12 @@
 // back. ResNeXt's 1x1 convs carry about two thirds of its FLOPs, so the
 // library times this against cuDNN per layer (ConvChoice.h).
 //
+// A strided 1x1 (the projection shortcuts that halve the map) is the same
+// product over the pixels the stride keeps: those are gathered into a
+// compact x' [N, C, OH, OW] first (a quarter of x at stride 2), the
+// plans below run on x' (they read x and dx as x' [N, C, OH, OW]), and the data gradient
+// of x' is scattered back onto x's grid, zero elsewhere.
+//
 // cuBLAS is column-major: a row-major R x K matrix is a column-major
 // K x R one. Hence y_n^T[HW x O] = x_n^T[HW x C] · w^T[C x O] with every
 // operand as it lies (forward), and dx_n^T[HW x C] = dy_n^T[HW x O] ·
@@ -22,6 +28,7 @@
 #ifndef CARDINAL_RUNTIME_CUDA_MATH_GEMM1X1_H
 #define CARDINAL_RUNTIME_CUDA_MATH_GEMM1X1_H
 
+#include "runtime/cuda/HostDevice.h"
 #include "runtime/kernels/Shapes.h"
 
 #include <cstdint>
@@ -39,15 +46,40 @@ struct Gemm1x1Plan {
   int64_t strideA = 0, strideB = 0, strideC = 0, batch = 0;
 };
 
-/// A dense 1x1 conv that is a plain per-sample matrix product.
+/// A dense unpadded 1x1 conv, any stride: a per-sample matrix product
+/// over the pixels the stride keeps.
 inline bool fitsGemm1x1(const ConvShape &s) {
   return s.valid() && s.groups == 1 && s.kh == 1 && s.kw == 1 &&
-         s.strideH == 1 && s.strideW == 1 && s.padH == 0 && s.padW == 0;
+         s.padH == 0 && s.padW == 0;
+}
+
+/// Whether the GEMMs run on a gathered copy of the kept pixels.
+inline bool gemm1x1Gathers(const ConvShape &s) {
+  return s.strideH != 1 || s.strideW != 1;
+}
+
+/// Where x' element i (NCHW over N, C, OH, OW) lies in x. (Device code
+/// reads ConvShape's fields only: its member functions are host-only.)
+CARDINAL_HD inline int64_t gemm1x1KeptOffset(const ConvShape &s, int64_t i) {
+  const int64_t ow = i % s.ow, oh = i / s.ow % s.oh, nc = i / (s.ow * s.oh);
+  return (nc * s.h + oh * s.strideH) * s.w + ow * s.strideW;
+}
+
+/// The x' element that x element i (NCHW) was gathered into, or -1 for a
+/// pixel the stride skips (its gradient is zero).
+CARDINAL_HD inline int64_t gemm1x1KeptIndex(const ConvShape &s, int64_t i) {
+  const int64_t iw = i % s.w, ih = i / s.w % s.h, nc = i / (s.w * s.h);
+  if (ih % s.strideH != 0 || iw % s.strideW != 0)
+    return -1;
+  const int64_t oh = ih / s.strideH, ow = iw / s.strideW;
+  if (oh >= s.oh || ow >= s.ow)
+    return -1;
+  return (nc * s.oh + oh) * s.ow + ow;
 }
 
 /// y = conv(x, w): A = x, B = w, C = y.
 inline Gemm1x1Plan gemm1x1Forward(const ConvShape &s) {
-  const int64_t hw = s.h * s.w;
+  const int64_t hw = s.oh * s.ow; // x, dx: x' if gemm1x1Gathers(s)
   Gemm1x1Plan p;
   p.m = hw, p.n = s.o, p.k = s.c;
   p.lda = hw, p.ldb = s.c, p.ldc = hw;
@@ -57,7 +89,7 @@ inline Gemm1x1Plan gemm1x1Forward(const ConvShape &s) {
 
 /// dx = conv^T(dy, w): A = dy, B = w (transposed), C = dx.
 inline Gemm1x1Plan gemm1x1BackwardData(const ConvShape &s) {
-  const int64_t hw = s.h * s.w;
+  const int64_t hw = s.oh * s.ow; // x, dx: x' if gemm1x1Gathers(s)
   Gemm1x1Plan p;
   p.transB = true;
   p.m = hw, p.n = s.c, p.k = s.o;
@@ -70,7 +102,7 @@ inline Gemm1x1Plan gemm1x1BackwardData(const ConvShape &s) {
 /// partial dw (fp32, O x C row-major = C x O column-major, s.weightSize()
 /// floats apart).
 inline Gemm1x1Plan gemm1x1BackwardWeight(const ConvShape &s) {
-  const int64_t hw = s.h * s.w;
+  const int64_t hw = s.oh * s.ow; // x, dx: x' if gemm1x1Gathers(s)
   Gemm1x1Plan p;
   p.transA = true;
   p.m = s.c, p.n = s.o, p.k = hw;
