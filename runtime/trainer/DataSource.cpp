@@ -105,17 +105,22 @@ OpenedData::trainSource(const BatcherOptions &options) const {
   return std::make_unique<ImageFolderStream>(folder->train, o);
 }
 
-std::unique_ptr<BatchSource> OpenedData::testSource(int64_t batch) const {
+std::unique_ptr<BatchSource>
+OpenedData::testSource(int64_t batch, int rank, int worldSize) const {
   if (!folder) {
     BatcherOptions o;
     o.batchSize = batch;
     o.shuffle = false;
+    o.rank = rank;
+    o.worldSize = worldSize;
     return std::make_unique<DatasetBatchSource>(
         std::shared_ptr<const Dataset>(memory, &memory->test), o);
   }
   ImageStreamOptions o = streamOptions(spec, imageSide, batch);
   o.shuffle = false;
   o.train = false;
+  o.rank = rank;
+  o.worldSize = worldSize;
   return std::make_unique<ImageFolderStream>(folder->val, o);
 }
 

@@ -52,8 +52,11 @@ struct OpenedData {
   /// worldSize of `options`; its augment applies to in-memory data only
   /// (the folder always random-resized-crops and flips).
   std::unique_ptr<BatchSource> trainSource(const BatcherOptions &options) const;
-  /// The whole test split in order (every rank), in batches of `batch`.
-  std::unique_ptr<BatchSource> testSource(int64_t batch) const;
+  /// The test split in order, in batches of `batch`: all of it, or with
+  /// worldSize > 1 the contiguous slice `rank` (the slices cover every
+  /// sample once; sizes differ by at most one).
+  std::unique_ptr<BatchSource> testSource(int64_t batch, int rank = 0,
+                                          int worldSize = 1) const;
 };
 
 /// Loads or scans the data and checks it fits the model (as loadData). For

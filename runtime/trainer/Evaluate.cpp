@@ -65,6 +65,22 @@ EvalResult evaluate(CompiledModel &model, const Dataset &data) {
 }
 
 EvalResult evaluate(CompiledModel &model, BatchSource &data) {
+  return evalResult(evaluateSums(model, data));
+}
+
+EvalResult evaluateOnRanks(CompiledModel &model, BatchSource &data,
+                           Communicator &comm) {
+  EvalSums sums = evaluateSums(model, data);
+  if (comm.size() > 1) {
+    comm.allReduceSum(&sums.loss, 1);
+    int64_t counts[3] = {sums.top1, sums.top5, sums.samples};
+    comm.allReduceSum(counts, 3);
+    sums.top1 = counts[0], sums.top5 = counts[1], sums.samples = counts[2];
+  }
+  return evalResult(sums);
+}
+
+EvalSums evaluateSums(CompiledModel &model, BatchSource &data) {
   const int64_t batch = model.batch(), classes = model.classes();
   const int64_t imageSize = model.channels() * model.height() * model.width();
   if (data.batchSize() != batch || data.imageSize() != imageSize)
@@ -92,7 +108,7 @@ EvalResult evaluate(CompiledModel &model, BatchSource &data) {
     }
     sums.samples += count;
   }
-  return evalResult(sums);
+  return sums;
 }
 
 } // namespace cardinal::rt

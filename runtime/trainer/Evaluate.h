@@ -7,6 +7,7 @@
 #ifndef CARDINAL_RUNTIME_TRAINER_EVALUATE_H
 #define CARDINAL_RUNTIME_TRAINER_EVALUATE_H
 
+#include "runtime/comm/Communicator.h"
 #include "runtime/data/BatchSource.h"
 #include "runtime/data/Dataset.h"
 #include "runtime/trainer/CompiledModel.h"
@@ -43,8 +44,18 @@ struct EvalSums {
 EvalResult evalResult(const EvalSums &sums);
 
 /// Runs predict() over one epoch (epoch 0) of `data`, whose batch size and
-/// sample size must be the model's (std::runtime_error otherwise).
+/// sample size must be the model's (std::runtime_error otherwise). On a
+/// data-parallel rank, `data` is that rank's shard and the ranks' sums add
+/// up to the whole test set's.
+EvalSums evaluateSums(CompiledModel &model, BatchSource &data);
+/// evalResult(evaluateSums(model, data)).
 EvalResult evaluate(CompiledModel &model, BatchSource &data);
+
+/// Data-parallel evaluation: each rank scores its shard (`data`, e.g.
+/// OpenedData::testSource with the rank and size of `comm`), the sums are
+/// added up over the ranks; every rank returns the whole set's result.
+EvalResult evaluateOnRanks(CompiledModel &model, BatchSource &data,
+                           Communicator &comm);
 
 } // namespace cardinal::rt
 

@@ -239,12 +239,12 @@ flags:
   --quiet                no progress output
   --help                 this text
 
-data parallelism (train; launch with mpirun -np N, one rank per process):
+data parallelism (train, eval; launch with mpirun -np N, one rank per process):
   --ranks MODE           auto (default: MPI when started by mpirun/srun) | local
                          (one process) | mpi. Each rank trains on its shard of
                          every epoch with the built batch: the global batch is
-                         N x batch. Only rank 0 prints, writes metrics and
-                         checkpoints
+                         N x batch; each scores its slice of the test set.
+                         Only rank 0 prints, writes metrics and checkpoints
   --comm-timeout S       abort all ranks when a collective takes over S seconds
                          (a dead or hung peer; default 60)
   --sync-bn              BN batch and running statistics over all ranks' batches

@@ -216,7 +216,9 @@ int runTrain(const TrainerOptions &options, CompiledModel &model,
   bo.worldSize = world;
   // Checked before any file is touched.
   const std::unique_ptr<BatchSource> train = data.trainSource(bo);
-  const std::unique_ptr<BatchSource> test = data.testSource(model.batch());
+  // Each rank scores its slice of the test set; the sums are added up.
+  const std::unique_ptr<BatchSource> test =
+      data.testSource(model.batch(), comm.rank(), world);
   const int64_t steps = train->batchesPerEpoch();
   if (steps == 0)
     throw std::runtime_error(
@@ -309,7 +311,7 @@ int runTrain(const TrainerOptions &options, CompiledModel &model,
     row.evaluated =
         (epoch + 1) % options.evalEvery == 0 || epoch + 1 == run.epochs;
     if (row.evaluated) {
-      last = evaluate(model, *test);
+      last = evaluateOnRanks(model, *test, comm);
       haveLast = true;
       row.testTop1Err = last.top1Err;
       row.testTop5Err = last.top5Err;
@@ -356,7 +358,7 @@ int runTrain(const TrainerOptions &options, CompiledModel &model,
   }
 
   if (!haveLast) // resumed a finished run: report its result anyway
-    last = evaluate(model, *test);
+    last = evaluateOnRanks(model, *test, comm);
   if (world > 1)
     comm.barrier(); // rank 0's last checkpoint is written
   if (!lead)

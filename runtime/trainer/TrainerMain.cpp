@@ -61,12 +61,22 @@ int printInfo(CompiledModel &model) {
   return 0;
 }
 
-int runEval(const TrainerOptions &o, CompiledModel &model) {
-  const OpenedData data = openData(o.data, model);
+// Under an MPI launcher every rank loads the checkpoint and scores its
+// slice of the test set; rank 0 prints the whole set's result.
+int runEval(const TrainerOptions &o, CompiledModel &model,
+            Communicator &comm) {
+  const bool lead = comm.rank() == 0;
+  const OpenedData data = openData(o.data, model, lead);
   const std::string path =
       o.checkpointFile.empty() ? checkpointPath(o) : o.checkpointFile;
   const CheckpointInfo info = loadCheckpoint(path, model);
-  const EvalResult r = evaluate(model, *data.testSource(model.batch()));
+  const EvalResult r = evaluateOnRanks(
+      model, *data.testSource(model.batch(), comm.rank(), comm.size()), comm);
+  if (!lead)
+    return 0;
+  if (comm.size() > 1)
+    std::printf("ranks: %d (each scored its slice of the test set)\n",
+                comm.size());
   std::printf("checkpoint: %s (model '%s', epoch %lld)\n", path.c_str(),
               info.model.c_str(), static_cast<long long>(info.epoch));
   std::printf("test samples: %lld\n", static_cast<long long>(r.samples));
@@ -139,20 +149,20 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
                  program.c_str(), options.command.c_str());
     return 2;
   }
-  // `train` runs on every rank an MPI launcher started (--ranks); the other
-  // commands are single-process.
+  // `train` and `eval` run on every rank an MPI launcher started (--ranks);
+  // the other commands are single-process.
   std::unique_ptr<Communicator> comm;
   try {
     if (options.command == "info")
       return printInfo(model);
-    if (options.command == "train") {
+    if (options.command == "train" || options.command == "eval") {
       RanksMode mode = RanksMode::Auto;
       parseRanksMode(options.ranks, mode); // validated by parseFlags
       comm = createCommunicator(mode, options.commTimeout);
     }
     setNumThreads(threadsPerRank(options.threads, comm.get()));
     if (options.command == "eval")
-      return runEval(options, model);
+      return runEval(options, model, *comm);
     if (options.command == "export")
       return runExport(options, model);
     if (options.command == "bench") {

@@ -17,7 +17,9 @@
 #   hang          rank 1 hangs in epoch 2: rank 0's watchdog aborts the job
 #                 after --comm-timeout 3 with a message naming the rank
 #   trainer       the trainer `cardinal build` links (BuildCommand's link
-#                 line) under mpirun: rank-0-only output, all-reduce timers
+#                 line) under mpirun: rank-0-only output, all-reduce timers,
+#                 sharded evaluation (training's, and `eval` under mpirun)
+#                 equal to one process's
 set -u -o pipefail
 mode=$1 mpiexec=$2 h16=$3 h32=$4 cardinal=$5 work=$6
 mpirun=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
@@ -121,6 +123,28 @@ trainer)
   acc=$(sed -n 's/^test accuracy: \([0-9]*\).*/\1/p' out.txt)
   (( acc >= 85 )) || fail "accuracy $acc% < 85%"
   [[ -s ck/last.safetensors && $(wc -l < ck/metrics.csv) == 3 ]] || fail "rank 0's checkpoint/metrics"
+  # Sharded evaluation (each rank scores its half of the test set, the sums
+  # are added up) gives what one process scoring all of it gives: in the
+  # last epoch of training, and from `eval` under the launcher.
+  ./trainer eval --threads 1 --checkpoint-dir ck > eval1.txt 2>&1 || { cat eval1.txt; fail "eval"; }
+  "${mpirun[@]}" ./trainer eval --threads 1 --checkpoint-dir ck > eval2.txt 2>&1 \
+    || { cat eval2.txt; fail "2-rank eval"; }
+  cat eval2.txt
+  field() { sed -n "s/^$1: \\([0-9.]*\\).*/\\1/p" "$2"; }
+  grep -q "^ranks: 2 " eval2.txt || fail "eval under mpirun did not run on 2 ranks"
+  [[ $(grep -c "^test loss" eval2.txt) == 1 ]] || fail "expected one 'test loss' line (rank 0 only)"
+  [[ $(field "test samples" eval2.txt) == 360 ]] || fail "2-rank eval did not score all 360 test digits"
+  for f in "test top-1 error" "test top-5 error"; do
+    [[ -n $(field "$f" eval1.txt) && $(field "$f" eval1.txt) == "$(field "$f" eval2.txt)" ]] \
+      || fail "$f: 2 ranks $(field "$f" eval2.txt) != 1 process $(field "$f" eval1.txt)"
+  done
+  awk -v a="$(field "test loss" eval1.txt)" -v b="$(field "test loss" eval2.txt)" \
+    'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-6 * a) }' \
+    || fail "test loss: 2 ranks $(field "test loss" eval2.txt) != 1 process $(field "test loss" eval1.txt)"
+  two=$(printf '%.2f' "$(tail -n 1 ck/metrics.csv | cut -d, -f4)")
+  [[ $two == "$(field "test top-1 error" eval1.txt)" ]] \
+    || fail "training's last test top-1 error $two% != eval's"
+  echo "sharded evaluation: equal to one process's (top-1 error $two%, loss $(field "test loss" eval2.txt))"
   # One process, no launcher: the same binary trains alone.
   ./trainer train --epochs 1 --threads 1 --checkpoint-dir one --quiet > one.txt 2>&1 \
     || { cat one.txt; fail "single-process run"; }

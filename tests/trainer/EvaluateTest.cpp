@@ -1,4 +1,4 @@
-//===- EvaluateTest.cpp - test-set scoring and partial-batch padding -------===//
+//===- EvaluateTest.cpp - test-set scoring, padding, sharding over ranks ---===//
 
 #include "LogisticModel.h"
 
@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <random>
 
 using namespace cardinal::rt;
 
@@ -68,4 +70,57 @@ TEST(EvaluateTest, PadsThePartialBatchAndIgnoresThePadding) {
   for (int n = 0; n < 6; ++n)
     loss += std::log(std::exp(2.0) + 2.0) - (predicted[n] == labels[n] ? 2 : 0);
   EXPECT_NEAR(r.loss, loss / 6, 1e-6);
+}
+
+// Data-parallel evaluation: every rank scores its slice of the test set
+// and the ranks' sums are added up; the result must be the whole set's.
+TEST(EvaluateTest, ShardSumsAddUpToTheWholeTestSet) {
+  const int64_t classes = 3, samples = 11, batch = 4;
+  trainertest::LogisticModel model(batch, 1, 2, 2, classes);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (NamedTensor &t : model.tensors())
+    if (t.kind == NamedTensor::Kind::Param)
+      for (int64_t i = 0; i < t.size(); ++i)
+        t.data[i] = u(rng);
+  auto d = std::make_shared<Dataset>();
+  d->channels = 1;
+  d->height = d->width = 2;
+  d->classes = classes;
+  for (int64_t n = 0; n < samples; ++n) {
+    for (int k = 0; k < 4; ++k)
+      d->images.push_back(u(rng));
+    d->labels.push_back(static_cast<int32_t>(n % classes));
+  }
+  const EvalSums whole = [&] {
+    BatcherOptions o;
+    o.batchSize = batch;
+    o.shuffle = false;
+    DatasetBatchSource source(d, o);
+    return evaluateSums(model, source);
+  }();
+  ASSERT_EQ(whole.samples, samples);
+  ASSERT_GT(whole.top1, 0);
+  ASSERT_LT(whole.top1, samples); // neither all right nor all wrong
+  for (int world : {2, 3, 4}) {
+    EvalSums added;
+    for (int rank = 0; rank < world; ++rank) {
+      BatcherOptions o;
+      o.batchSize = batch;
+      o.shuffle = false;
+      o.rank = rank;
+      o.worldSize = world;
+      DatasetBatchSource source(d, o);
+      const EvalSums part = evaluateSums(model, source);
+      EXPECT_GE(part.samples, samples / world) << world << " ranks";
+      added.loss += part.loss;
+      added.top1 += part.top1;
+      added.top5 += part.top5;
+      added.samples += part.samples;
+    }
+    EXPECT_EQ(added.samples, whole.samples) << world << " ranks";
+    EXPECT_EQ(added.top1, whole.top1) << world << " ranks";
+    EXPECT_EQ(added.top5, whole.top5) << world << " ranks";
+    EXPECT_NEAR(added.loss, whole.loss, 1e-9 * whole.loss) << world;
+  }
 }
