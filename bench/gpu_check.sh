@@ -289,6 +289,14 @@ ratio() {
     f = 3 * 2 * 4.230479872e9 / 1e12
     printf "generated %.1f TFLOP/s (%.1f%% of 788), cuDNN-only %.1f, PyTorch %.1f", g * f, 100 * g * f / 788, c * f, p * f }')"
   echo
+  # Bytes: the plan's traffic model (codegen/PlanTraffic.h) at 4 bytes an
+  # element; bf16 activations halve most of it, so the traffic lies between
+  # half and all of it. Ceiling: the 4.3 TB/s copy measured in KINDS.md.
+  echo "Memory traffic (plan model, $(cat "$PACK/r50_train_bytes" 2>/dev/null || echo '?') bytes per fp32 step; bf16 between half and all of it): $(awk -v g="${G:-0}" -v b="$(cat "$PACK/r50_train_bytes" 2>/dev/null || echo 0)" 'BEGIN {
+    if (g <= 0 || b <= 0) { print "n/a"; exit }
+    hi = b * g / 32 / 1e12; lo = hi / 2
+    printf "generated %.2f-%.2f TB/s, %.0f-%.0f%% of 4.3 TB/s", lo, hi, 100 * lo / 4.3, 100 * hi / 4.3 }')"
+  echo
   echo "### Grouped 3x3 layers: generated kernel or cuDNN (first-call timing)"
   echo
   choices=$(sed -n '/^grouped 3x3 conv choices/,/ grouped 3x3 conv calls$/p' \

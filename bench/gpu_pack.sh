@@ -13,6 +13,7 @@
 #   bin/      the small fp32 trainer and part A's cuda-kernels-gpu-test
 #             linked here (fallbacks if building them there fails)
 #   digits.csv.gz  the trainer's default data set
+#   r50_train_bytes  bytes the ResNeXt-50 training step moves (traffic model)
 #   MANIFEST  what was packed, with sizes
 set -euo pipefail
 build=${1:-build-cudaemit}
@@ -55,6 +56,14 @@ strip --strip-unneeded "$pack/bin/small_fp32" 2>/dev/null || true
 gputest=$(find "$build" -name cuda-kernels-gpu-test -type f | head -n 1)
 [ -n "$gputest" ] && cp "$gputest" "$pack/bin/" &&
   strip --strip-unneeded "$pack/bin/cuda-kernels-gpu-test" 2>/dev/null || true
+
+# The ResNeXt-50 step's bytes by the plan's traffic model (`--emit=plan`,
+# 4 bytes an element), for the report's bandwidth figure.
+"$cardinal" build resnext50_32x4d --batch 32 --emit=plan -o "$pack/r50_plan.txt"
+sed -n 's/^bytes moved per step ([^)]*): \([0-9]*\) .*/\1/p' "$pack/r50_plan.txt" |
+  head -n 1 > "$pack/r50_train_bytes"
+rm "$pack/r50_plan.txt"
+[ -s "$pack/r50_train_bytes" ] || { echo "gpu_pack: no traffic figure in --emit=plan"; exit 1; }
 
 # The bundled data set (Debian's python3-sklearn is not on the GPU machine).
 cp /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz "$pack/"
