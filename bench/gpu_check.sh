@@ -209,10 +209,11 @@ wait "${BG[r50_bf16]}" "${BG[r50_bf16_cudnn]}"
 stage link_r50 60 bash -c 'link_trainer r50_bf16 && link_trainer r50_bf16_cudnn'
 # CARDINAL_CONV_CHOICES=1: at exit the trainer prints which of the generated
 # kernel and cuDNN each grouped 3x3 layer chose, and which of cuDNN and a
-# cuBLAS GEMM each dense 1x1 layer chose, with both times.
+# cuBLAS GEMM each dense 1x1 layer chose, with both times. --profile: after
+# the timed steps, 30 more with each kernel call's GPU time (eager steps).
 stage r50_step_generated 90 env CARDINAL_CONV_CHOICES=1 \
-  "$WORK/r50_bf16" bench --steps 30
-stage r50_step_cudnn_only 90 "$WORK/r50_bf16_cudnn" bench --steps 30
+  "$WORK/r50_bf16" bench --steps 30 --profile
+stage r50_step_cudnn_only 90 "$WORK/r50_bf16_cudnn" bench --steps 30 --profile
 stage r50_step_graphs 60 env CARDINAL_CUDA_GRAPHS=1 \
   "$WORK/r50_bf16" bench --steps 30
 torch_step() {
@@ -308,6 +309,18 @@ ratio() {
   choices=$(sed -n '/^dense 1x1 conv choices/,/ dense 1x1 conv calls$/p' \
     "$OUT/r50_step_generated.log" 2>/dev/null)
   echo "${choices:-(no choice table in r50_step_generated.log)}"
+  echo
+  # The per-call profile (trainer bench --profile): per kernel, then the
+  # slowest calls.
+  profile() { awk '/^profile:/ {on = 1} on && !/^(profile:|slowest| )/ {exit} on' "$OUT/$1.log" 2>/dev/null; }
+  echo "### Where the step's time goes: generated plan (GPU time per call)"
+  echo '```'
+  profile r50_step_generated
+  echo '```'
+  echo "### Where the step's time goes: cuDNN-only plan"
+  echo '```'
+  profile r50_step_cudnn_only
+  echo '```'
   echo
   echo "## Grouped conv microbenchmark (last lines)"
   echo '```'

@@ -318,6 +318,7 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "      for (int64_t k = 0; k < hw; ++k)\n"
      << "        s += dy[(i * c + j) * hw + k];\n"
      << "    db[j] = static_cast<float>(s);\n  }\n}\n\n"
+     << trainCallTable(train)
      << "class GeneratedModel final : public CompiledModel {\npublic:\n"
      << "  GeneratedModel()\n";
   bool first = true;
@@ -352,7 +353,10 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
      << fmt::format("  StepHyper defaultHyper() const override {{ return "
                     "{{{}, {}, {}}}; }}\n\n",
                     floatLit(spec.lr), floatLit(spec.momentum),
-                    floatLit(spec.weightDecay));
+                    floatLit(spec.weightDecay))
+     << "  bool startProfile() override {\n"
+     << "    timer_ = std::make_unique<WallStepTimer>(trainCalls());\n"
+     << "    return true;\n  }\n\n";
 
   os << "  StepStats trainStep(const float *images, const int32_t *labels,\n"
      << "                      const StepHyper &hyper) override {\n"
@@ -378,6 +382,7 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
   };
   bool hooked = false;
   for (size_t i = 0; i < train.calls.size(); ++i) {
+    os << "    mark(" << i << ");\n";
     if (!hooked && train.calls[i].kernel == "sgd_update") {
       // Backward is complete: data parallelism reduces the gradients here.
       os << "    if (gradientHook_) {\n      std::vector<NamedTensor> grads = "
@@ -388,7 +393,8 @@ std::string emitCpuTrainer(const KernelPlan &train, const KernelPlan &predict,
     emitReady(i);
   }
   const Buffer &loss = train.results[0], &logits = train.results[1];
-  os << "    StepStats stats;\n"
+  os << "    if (timer_)\n      timer_->endStep();\n"
+     << "    StepStats stats;\n"
      << "    stats.loss = *" << trainEmitter.ptr(loss) << ";\n"
      << fmt::format("    TopKCorrect hits = countTopKCorrect<float>({}, {}, {}, "
                     "labels);\n",

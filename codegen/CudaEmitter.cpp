@@ -141,6 +141,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << " calls, arena " << predict.arenaBytes << " bytes.\n"
      << "// Device memory: one allocation of " << L.total << " bytes.\n"
      << "#include \"runtime/cuda/CudaKernels.h\"\n"
+     << "#include \"runtime/cuda/CudaStepTimer.h\"\n"
      << "#include \"runtime/cuda/DeviceParallel.h\"\n"
      << "#include \"runtime/cuda/StepGraph.h\"\n";
   if (grouped)
@@ -177,7 +178,8 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << fmt::format("constexpr size_t kImageBytes = {}, kLabelBytes = {};\n\n",
                     4 * imageElems, 4 * batch)
      << "// What trainStep reads back: pinned, written by the compute stream.\n"
-     << "struct Readback {\n  float loss;\n  int64_t correct[2];\n};\n\n";
+     << "struct Readback {\n  float loss;\n  int64_t correct[2];\n};\n\n"
+     << trainCallTable(train);
 
   // --- class, constructor, trivial overrides --------------------------------
   os << "class GeneratedModel final : public CompiledModel {\npublic:\n"
@@ -203,18 +205,24 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
         "cudaMemcpyDeviceToHost),\n              \"copying the model's "
         "tensors to the host\");\n  }\n"
      << "  void tensorsWritten() override {\n    if (!ensureDevice())\n"
-     << "      uploadTensors();\n  }\n\n";
+     << "      uploadTensors();\n  }\n"
+     << "  bool startProfile() override {\n    ensureDevice();\n"
+     << "    timer_ = std::make_unique<CudaStepTimer>(ctx_->stream, "
+        "trainCalls());\n"
+     << "    return true;\n  }\n\n";
 
   // --- the training step -----------------------------------------------------
   os << "  StepStats trainStep(const float *hostImages, const int32_t "
         "*hostLabels,\n                      const StepHyper &hyper) override {\n"
      << "    ensureDevice();\n"
      << "    const int slot = stageInput(hostImages, hostLabels);\n"
-     << "    // Collectives and host hooks synchronize mid-step: never a graph.\n"
+     << "    // Collectives and host hooks synchronize mid-step, a profile "
+        "times each\n    // call: never a graph.\n"
      << "    const bool eager = parallel_ || gradientHook_ || "
-        "gradientReadyHook_;\n"
+        "gradientReadyHook_ || timer_;\n"
      << "    graphs_.run(*ctx_, slot, hyper, eager, [&] { enqueueTrainStep(slot, "
         "hyper); });\n"
+     << "    if (timer_)\n      timer_->endStep();\n"
      << "    if (overlapped())\n      parallel_->waitCollectives();\n"
      << "    checkCuda(cudaEventRecord(inputFree_[slot], ctx_->stream), "
         "\"cudaEventRecord\");\n"
@@ -252,6 +260,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
   };
   for (size_t i = 0; i < train.calls.size(); ++i) {
     const KernelCall &c = train.calls[i];
+    os << "    mark(" << i << ");\n";
     if (!hooked && c.kernel == "sgd_update") {
       if (!readBack)
         emitReadback();
@@ -379,7 +388,7 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
      << "    uploadTensors();\n    return true;\n  }\n\n";
 
   os << "  void release() {\n    if (!ctx_)\n      return;\n"
-     << "    parallel_.reset();\n    graphs_.release();\n"
+     << "    timer_.reset();\n    parallel_.reset();\n    graphs_.release();\n"
      << "    cudaDeviceSynchronize(); // errors here cannot be reported\n"
      << "    for (int s = 0; s < 2; ++s) {\n"
      << "      cudaEventDestroy(uploaded_[s]);\n"

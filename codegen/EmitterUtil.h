@@ -134,6 +134,49 @@ inline std::string formMapLiteral(const ParamMap &m) {
   return text.empty() ? "    \"\"\n" : text;
 }
 
+/// What a profile calls a kernel call: the location name of the op it came
+/// from (`loc("stage2.block0.conv1")`), for an update its parameter, else
+/// the origin as it is.
+inline std::string callLabel(const KernelCall &c) {
+  if (c.kernel == "sgd_update" && !c.inputs.empty() && !c.inputs[0].name.empty())
+    return c.inputs[0].name;
+  const size_t at = c.origin.find("loc(\"");
+  if (at != std::string::npos) {
+    const size_t begin = at + 5, end = c.origin.find('"', begin);
+    if (end != std::string::npos)
+      return c.origin.substr(begin, end - begin);
+  }
+  return c.origin;
+}
+
+/// `text` as a C string literal's contents.
+inline std::string escapeC(const std::string &text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\')
+      out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+/// `trainCalls()`, the step's (kernel, label) table `trainer bench
+/// --profile` names the calls by (runtime/trainer/StepTimer.h), index i
+/// being the `mark(i)` the step emits before call i.
+inline std::string trainCallTable(const KernelPlan &plan) {
+  std::string s = "// The training step's kernel calls, for `trainer bench "
+                  "--profile`.\nconst std::vector<CallName> &trainCalls() {\n"
+                  "  static const std::vector<CallName> calls = {\n";
+  for (const KernelCall &c : plan.calls)
+    s += fmt::format("      {{\"{}\", \"{}\"}},\n", escapeC(c.kernel),
+                     escapeC(callLabel(c)));
+  return s + "  };\n  return calls;\n}\n\n";
+}
+
 } // namespace cardinal::codegen
 
 #endif // CARDINAL_CODEGEN_EMITTERUTIL_H

@@ -12,7 +12,7 @@
 namespace cardinal::rt {
 
 BenchResult runBench(CompiledModel &model, int64_t steps, int64_t warmup,
-                     uint64_t seed) {
+                     uint64_t seed, bool profile) {
   Random rng(seed);
   initializeTensors(model.tensors(), rng);
   model.tensorsWritten();
@@ -49,6 +49,20 @@ BenchResult runBench(CompiledModel &model, int64_t steps, int64_t warmup,
   std::printf("step time: %.3f ms\n", 1e3 * r.seconds / (steps ? steps : 1));
   std::printf("images/s: %.1f\n", r.imagesPerSecond);
   std::printf("loss: %.6f -> %.6f\n", r.firstLoss, r.lastLoss);
+  std::fflush(stdout); // the figures survive whatever the profile does
+  if (profile) {
+    // Apart from the timed steps: a device model runs profiled steps
+    // eagerly and waits for each.
+    if (!model.startProfile()) {
+      std::printf("profile: not available for this model\n");
+    } else {
+      for (int64_t i = 0; i < steps; ++i)
+        model.trainStep(images.data(), labels.data(), hyper);
+      model.syncTensorsToHost();
+      std::printf("%s", formatStepProfile(*model.stepTimer()).c_str());
+    }
+  }
+  std::fflush(stdout);
   return r;
 }
 

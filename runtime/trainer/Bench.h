@@ -23,9 +23,11 @@ struct BenchResult {
 };
 
 /// Initializes the model from `seed`, runs `warmup` untimed steps, then
-/// `steps` timed ones; prints a summary to stdout.
+/// `steps` timed ones; prints a summary to stdout. With `profile`, then
+/// `steps` more with each kernel call timed (CompiledModel::startProfile),
+/// and prints formatStepProfile's table (or that the model cannot).
 BenchResult runBench(CompiledModel &model, int64_t steps, int64_t warmup,
-                     uint64_t seed);
+                     uint64_t seed, bool profile = false);
 
 } // namespace cardinal::rt
 

@@ -10,6 +10,8 @@
 #ifndef CARDINAL_RUNTIME_TRAINER_COMPILEDMODEL_H
 #define CARDINAL_RUNTIME_TRAINER_COMPILEDMODEL_H
 
+#include "runtime/trainer/StepTimer.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -155,9 +157,23 @@ public:
   /// Inference with BN running statistics: logits [batch, classes].
   virtual void predict(const float *images, float *logits) = 0;
 
+  /// Times every kernel call of the following trainSteps (StepTimer.h);
+  /// false if this model cannot. A device model then runs each step eagerly
+  /// (no CUDA graph) and waits for it.
+  virtual bool startProfile() { return false; }
+  /// The calls' times since startProfile, or nullptr.
+  const StepTimer *stepTimer() const { return timer_.get(); }
+
 protected:
+  /// Generated steps call this before each kernel call.
+  void mark(int call) {
+    if (timer_)
+      timer_->mark(call);
+  }
+
   GradientHook gradientHook_;
   GradientReadyHook gradientReadyHook_;
+  std::unique_ptr<StepTimer> timer_;
 };
 
 /// Defined by the generated code.

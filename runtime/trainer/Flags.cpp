@@ -131,7 +131,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
   };
   const std::map<std::string, bool *> switches = {
       {"--resume", &o.resume}, {"--quiet", &o.quiet}, {"--help", &o.help},
-      {"--sync-bn", &o.syncBn},
+      {"--sync-bn", &o.syncBn}, {"--profile", &o.profile},
       {"-h", &o.help}};
 
   bool sawCommand = false;
@@ -215,8 +215,11 @@ commands:
   export --form a|b|c -o FILE
                          the checkpoint's weights and BN statistics in the
                          paper's form (a), (b) or (c), as safetensors
-  bench [--steps N]      time N training steps (default 50, after 5 warm-up)
-                         on one random batch: images/s, no data or eval
+  bench [--steps N] [--profile]
+                         time N training steps (default 50, after 5 warm-up)
+                         on one random batch: images/s, no data or eval;
+                         --profile: then N more, timing each kernel call
+                         (a table per kernel and the slowest calls)
 
 flags:
   --data SPEC            digits[:FILE.csv.gz] (default) | synthetic[:N] | cifar:DIR

@@ -41,6 +41,7 @@ struct TrainerOptions {
   double commTimeout = 60;    ///< seconds a collective may take
   bool syncBn = false;        ///< BN statistics over all ranks' batches
   int64_t steps = 50;         ///< bench: timed training steps
+  bool profile = false;       ///< bench: then time each kernel call
 };
 
 /// Epochs when neither the command line nor a checkpoint says.

@@ -166,7 +166,8 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
     if (options.command == "export")
       return runExport(options, model);
     if (options.command == "bench") {
-      runBench(model, options.steps, 5, options.seed.value_or(0));
+      runBench(model, options.steps, 5, options.seed.value_or(0),
+               options.profile);
       return 0;
     }
     return runTrain(options, model, *comm);
