@@ -83,6 +83,18 @@ const std::vector<int64_t> *convWeight(const KernelCall &c) {
   return nullptr;
 }
 
+// The input of a conv kernel's forward convolution (c is a conv kernel).
+const std::vector<int64_t> &convInput(const KernelCall &c) {
+  const std::string &k = c.kernel;
+  if (k == "conv2d_backward_data" || k == "conv2d_backward_data_bn_sums")
+    return c.outputs[0].shape;
+  return c.inputs[0].shape;
+}
+
+// Widest input row the generated grouped kernels take (GroupedConv.cuh's
+// Geometry: one row of pixels per block; fitsGroupedConv3x3).
+constexpr int64_t kGroupedMaxWidth = 512;
+
 // Prints the comment over a grouped 3x3 call (`fuses`: what the generated
 // kernel fuses; `then`: what runs after it; either may be empty) and returns
 // its template arguments: groups, widths per group, input extent, stride,
@@ -132,10 +144,12 @@ bool usesGeneratedGroupedConv(const KernelCall &c, const CudaOptions &opts) {
     return false;
   const auto &w = *weight;
   const auto &i = c.ints;
+  const auto &x = convInput(c);
   return i.at("groups") > 1 && w.size() == 4 && w[2] == 3 && w[3] == 3 &&
          i.at("pad_h") == 1 && i.at("pad_w") == 1 && i.at("dilation_h") == 1 &&
          i.at("dilation_w") == 1 && i.at("stride_h") == i.at("stride_w") &&
-         (i.at("stride_h") == 1 || i.at("stride_h") == 2);
+         (i.at("stride_h") == 1 || i.at("stride_h") == 2) && x.size() == 4 &&
+         x[3] <= kGroupedMaxWidth;
 }
 
 char CudaCallPrinter::typeOf(const Buffer &b) const {
