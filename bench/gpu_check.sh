@@ -16,11 +16,13 @@
 # ResNeXt-50 32x4d bf16 generated and cuDNN-only plans). Then, one at a time
 # on the GPU: kernel tests (each kernel vs the CPU kernels), the small
 # trainers trained 352 steps on digits (fp32 also replayed as a CUDA graph,
-# CARDINAL_CUDA_GRAPHS=1), the microbenchmark, the ResNeXt-50 bf16 train
+# CARDINAL_CUDA_GRAPHS=1), three training steps of the small model in fp32
+# and bf16 compared tensor by tensor with the CPU's (gpu_pack.sh ran them
+# there), the microbenchmark, the ResNeXt-50 bf16 train
 # step (batch 32, 224x224) in images/s for both plans (the generated one
 # eagerly and as a graph) and for PyTorch, with the generated plan's
 # per-layer choice between its grouped 3x3 kernels and cuDNN
-# (CARDINAL_CONV_CHOICES=1).
+# (CARDINAL_CONV_CHOICES=1) and both plans' per-kernel profiles.
 set -u
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
@@ -33,6 +35,10 @@ JOBS=$(nproc 2>/dev/null || echo 8)
 BUDGET=${BUDGET:-465} # seconds for all stages (the report needs a few more)
 T0=$(date +%s)
 : >"$OUT/stages.tsv"
+# The pack's shared libraries come gzipped (gpu_pack.sh: the carry limit).
+for f in "$PACK"/lib/*.gz; do
+  [ -e "$f" ] && gunzip -f "$f"
+done
 
 # stage NAME SECONDS COMMAND...: runs COMMAND (a function, exported) under
 # `timeout`, output to $OUT/NAME.log, one row in stages.tsv. Never fails.
@@ -149,17 +155,19 @@ BG[tests]=$!
 stage build_grouped_conv_bench 240 build_bench &
 BG[bench]=$!
 
-# link_trainer NAME: $WORK/NAME.o -> $WORK/NAME
+# link_trainer NAME [MAIN OUTPUT]: $WORK/NAME.o -> $WORK/NAME, with the
+# trainer's main (or the object MAIN, into OUTPUT)
 link_trainer() {
   local name=$1 L=$PACK/lib
+  local main=${2:-$L/libCardinalTrainerMain.a} output=${3:-$WORK/$1}
   [ -f "$WORK/$name.o" ] || { echo "no $name.o: its compile failed"; return 1; }
-  "$NVCC" $ARCH "$WORK/$name.o" "$L/libCardinalTrainerMain.a" \
+  "$NVCC" $ARCH "$WORK/$name.o" "$main" \
     "$L/libCardinalTrainer.a" "$L/libCardinalRuntimeNccl.a" \
     "$L/libCardinalRuntimeComm.a" \
     "$L/libCardinalRuntimeData.a" "$L/libCardinalRuntimeCheckpoint.a" \
     "$L/libCardinalRuntimeKernels.a" "$LIBCUDA" -L"$LINKLIB" \
     -L"$CUDNN_LIBDIR" -lcudnn -lcublas -lnccl -lopenblas -lz -ljpeg -lmpi \
-    -lgomp -Xlinker -rpath-link="$PACK/lib" -o "$WORK/$name"
+    -lgomp -Xlinker -rpath-link="$PACK/lib" -o "$output"
 }
 export -f link_trainer
 
@@ -196,6 +204,26 @@ stage train_small_bf16 60 train_small small_bf16
 # the accuracy must match the eager run's.
 stage train_small_fp32_graphs 60 env CARDINAL_CUDA_GRAPHS=1 \
   bash -c 'train_small small_fp32 small_fp32_graphs'
+
+# step_vs_cpu NAME TOLERANCE: the CUDA build of the small model runs the
+# pack's 3 training steps (tests/e2e/oracle_main.cpp: same weights, batch,
+# hyper-parameters as the CPU run gpu_pack.sh made); every loss, gradient,
+# tensor and logit must match the CPU's (bench/gpu/compare_step.py).
+step_vs_cpu() {
+  local name=$1 tol=$2
+  "$NVCC" -std=c++17 -O2 -I"$PWD" -c tests/e2e/oracle_main.cpp \
+    -o "$WORK/oracle_main.o" &&
+    link_trainer "$name" "$WORK/oracle_main.o" "$WORK/${name}_step" &&
+    "$WORK/${name}_step" "$PACK/step_in.safetensors" \
+      "$WORK/step_$name.safetensors" &&
+    "$PY" bench/gpu/compare_step.py "$PACK/step_cpu.safetensors" \
+      "$WORK/step_$name.safetensors" --tolerance "$tol"
+}
+export -f step_vs_cpu
+# fp32: sums in other orders only. bf16: activations rounded to 8 bits, so
+# only wiring errors (order-one differences) fail it.
+stage step_vs_cpu_fp32 60 step_vs_cpu small_fp32 1e-3
+stage step_vs_cpu_bf16 60 step_vs_cpu small_bf16 0.1
 
 run_bench() {
   source bench/gpu/build_and_run_grouped_conv_bench.sh
@@ -270,6 +298,15 @@ ratio() {
   echo "## Small trainer (resnext_small, digits 8x8, batch 32, 8 epochs = 352 steps)"
   for n in small_fp32 small_bf16 small_fp32_graphs; do
     echo "- $n: $(grep -h "test accuracy" "$OUT/train_$n.log" 2>/dev/null | tail -n 1)"
+  done
+  echo
+  echo "## Three training steps on the GPU vs the CPU (resnext_small, same weights and batch)"
+  for n in fp32 bf16; do
+    echo "- $n:"
+    echo '```'
+    res=$(sed -n '/^loss per step/,$p' "$OUT/step_vs_cpu_$n.log" 2>/dev/null)
+    echo "${res:-$(tail -n 3 "$OUT/step_vs_cpu_$n.log" 2>/dev/null)}"
+    echo '```'
   done
   echo
   echo "## ResNeXt-50 32x4d train step, bf16, batch 32, 224x224"

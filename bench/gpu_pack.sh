@@ -9,11 +9,13 @@
 #             cuDNN-only plan (--cudnn-only)
 #   lib/      the prebuilt CPU runtime archives a trainer links, the CUDA
 #             kernel library built here (fallback) and the shared libraries
-#             outside glibc/CUDA the trainer needs (from ldd)
+#             outside glibc/CUDA the trainer needs (from ldd, gzipped)
 #   bin/      the small fp32 trainer and part A's cuda-kernels-gpu-test
 #             linked here (fallbacks if building them there fails)
 #   digits.csv.gz  the trainer's default data set
 #   r50_train_bytes  bytes the ResNeXt-50 training step moves (traffic model)
+#   step_in.safetensors, step_cpu.safetensors  3 training steps of the small
+#             model on the CPU (input, result), for the GPU's to match
 #   MANIFEST  what was packed, with sizes
 set -euo pipefail
 build=${1:-build-cudaemit}
@@ -52,6 +54,9 @@ ldd "$pack/bin/small_fp32" | awk '$3 ~ /^\// {print $3}' | while read -r so; do
   cp -L "$so" "$pack/lib/"
 done
 strip --strip-unneeded "$pack/bin/small_fp32" 2>/dev/null || true
+# Shared libraries travel gzipped (OpenBLAS alone is 36 MB of the 64 MB
+# carry limit, 11 MB gzipped); gpu_check.sh unpacks them first.
+gzip -9 "$pack"/lib/*.so*
 # Part A's kernel tests, linked here (fallback if building them there fails).
 gputest=$(find "$build" -name cuda-kernels-gpu-test -type f | head -n 1)
 [ -n "$gputest" ] && cp "$gputest" "$pack/bin/" &&
@@ -64,6 +69,21 @@ sed -n 's/^bytes moved per step ([^)]*): \([0-9]*\) .*/\1/p' "$pack/r50_plan.txt
   head -n 1 > "$pack/r50_train_bytes"
 rm "$pack/r50_plan.txt"
 [ -s "$pack/r50_train_bytes" ] || { echo "gpu_pack: no traffic figure in --emit=plan"; exit 1; }
+
+# One training step of the small fp32/bf16 models as the CPU computes it:
+# tests/e2e/oracle_main.cpp writes an input (weights initialized from a
+# seed, a random batch) and runs 3 steps on it; the GPU check runs the same
+# input through the CUDA builds and compares (bench/gpu/compare_step.py).
+step=$(mktemp -d)
+"$cardinal" build resnext_small --image 8 --channels 1 --batch 32 --emit=cpp \
+  -o "$step/small.cpp"
+"${CXX:-c++}" -std=c++17 -O2 -fopenmp -I. "$step/small.cpp" \
+  tests/e2e/oracle_main.cpp "$build/lib/libCardinalTrainer.a" \
+  "$build/lib/libCardinalRuntimeData.a" "$build/lib/libCardinalRuntimeCheckpoint.a" \
+  "$build/lib/libCardinalRuntimeKernels.a" -lopenblas -lz -o "$step/oracle"
+"$step/oracle" --write-input 7 "$pack/step_in.safetensors"
+"$step/oracle" "$pack/step_in.safetensors" "$pack/step_cpu.safetensors" >/dev/null
+rm -rf "$step"
 
 # The bundled data set (Debian's python3-sklearn is not on the GPU machine).
 cp /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz "$pack/"

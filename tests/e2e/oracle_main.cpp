@@ -22,9 +22,19 @@
 //
 // tests/e2e/torch_oracle.py writes IN, runs this and compares OUT.
 //
+//   cardinal-e2e-oracle --write-input SEED IN.safetensors
+//
+// writes an IN for this model itself: tensors as the trainer initializes
+// them from SEED (momentum buffers zero), a normal random batch, labels
+// i mod classes, lr 0.1, momentum 0.9, weight decay 5e-4, 3 steps. The GPU
+// check (bench/gpu_check.sh) runs the same IN through the CPU and the CUDA
+// builds of one model and compares their OUTs (bench/gpu/compare_step.py).
+//
 //===----------------------------------------------------------------------===//
+#include "runtime/Random.h"
 #include "runtime/checkpoint/SafeTensors.h"
 #include "runtime/trainer/CompiledModel.h"
+#include "runtime/trainer/Init.h"
 
 #include <cstdio>
 #include <cstring>
@@ -124,6 +134,7 @@ int run(const std::string &inPath, const std::string &outPath) {
       std::fprintf(stderr, "oracle harness: %s\n", p.c_str());
     return 2;
   }
+  model->tensorsWritten(); // a device model uploads them
 
   std::vector<TensorRecord> out;
   std::vector<double> losses;
@@ -142,6 +153,7 @@ int run(const std::string &inPath, const std::string &outPath) {
       out.push_back(copyOut(prefix + g.name, g));
   }
   out.push_back(tensorF64("loss", {steps}, losses));
+  model->syncTensorsToHost(); // a device model's tensors() are host copies
   for (const NamedTensor &t : model->tensors())
     out.push_back(copyOut("final." + t.name, t));
 
@@ -154,15 +166,47 @@ int run(const std::string &inPath, const std::string &outPath) {
   return 0;
 }
 
+int writeInput(uint64_t seed, const std::string &path) {
+  std::unique_ptr<CompiledModel> model = createCompiledModel();
+  Random rng(seed);
+  initializeTensors(model->tensors(), rng);
+  std::vector<TensorRecord> out;
+  for (const NamedTensor &t : model->tensors())
+    out.push_back(copyOut(t.name, t));
+  const int64_t n = model->batch();
+  std::vector<float> images(n * model->channels() * model->height() *
+                            model->width());
+  for (float &v : images)
+    v = static_cast<float>(rng.normal());
+  std::vector<int32_t> labels(n);
+  for (int64_t i = 0; i < n; ++i)
+    labels[i] = static_cast<int32_t>(i % model->classes());
+  out.push_back(tensorF32("input.images",
+                          {n, model->channels(), model->height(),
+                           model->width()},
+                          images));
+  out.push_back(tensorI32("input.labels", {n}, labels));
+  writeSafeTensors(path, out,
+                   {{"model", model->name()}, {"lr", "0.1"},
+                    {"momentum", "0.9"}, {"weight_decay", "0.0005"},
+                    {"steps", "3"}});
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s IN.safetensors OUT.safetensors\n",
-                 argv[0]);
+  const bool write = argc == 4 && std::strcmp(argv[1], "--write-input") == 0;
+  if (argc != 3 && !write) {
+    std::fprintf(stderr,
+                 "usage: %s IN.safetensors OUT.safetensors\n"
+                 "       %s --write-input SEED IN.safetensors\n",
+                 argv[0], argv[0]);
     return 2;
   }
   try {
+    if (write)
+      return writeInput(std::stoull(argv[2]), argv[3]);
     return run(argv[1], argv[2]);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "oracle harness: error: %s\n", e.what());
