@@ -183,6 +183,12 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       return false;
     }
   }
+  // bench's flags elsewhere would be silently ignored: refuse them.
+  if (o.command != "bench" && (steps || o.profile)) {
+    error = std::string(steps ? "--steps" : "--profile") + " is for bench (" +
+            o.command + " does not use it)";
+    return false;
+  }
   if (formText != "a" && formText != "b" && formText != "c") {
     error = "--form " + formText + ": expected a, b or c";
     return false;

@@ -83,6 +83,9 @@ TEST(FlagsTest, ErrorsSayWhatIsWrong) {
       {{"--quiet=1"}, "--quiet takes no value"},
       {{"fit"}, "unexpected argument 'fit'"},
       {{"train", "eval"}, "unexpected argument 'eval'"},
+      {{"train", "--steps", "5"}, "--steps is for bench (train does not"},
+      {{"--profile"}, "--profile is for bench (train does not"},
+      {{"eval", "--profile"}, "--profile is for bench (eval does not"},
   };
   for (const auto &[args, message] : cases) {
     TrainerOptions o;
