@@ -11,6 +11,13 @@
 // CUDA's full mask requires). `static` storage stands in for __shared__.
 // Switching fibers costs far less than waking OS threads, so kernels with
 // many block reductions stay quick; the schedule is deterministic.
+//
+// Races: between two barriers every thread runs to completion in turn, so a
+// missing __syncthreads() between a write by thread a and a read by thread
+// b (or a block reading what a later block writes) goes unnoticed when a
+// runs first. CARDINAL_CUDA_EMULATION_ORDER=reverse runs the threads of
+// each phase and the blocks of each grid in the opposite order; the tests
+// pass in both orders (ctest cuda.emulation.reverse_order).
 // Include it before any kernel header, in plain C++ only. Slow, but it
 // executes the kernels' real indexing, tiling and staging logic, which no
 // host-side formula test covers.
@@ -30,6 +37,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace cuda_emulation {
@@ -54,6 +62,15 @@ inline ucontext_t scheduler_;
 inline unsigned current_ = 0;
 inline const std::function<void()> *kernel_ = nullptr;
 inline std::vector<float> shuffle_; // one slot per thread of the block
+
+/// Threads and blocks backwards: CARDINAL_CUDA_EMULATION_ORDER=reverse, or
+/// set by a test.
+inline bool reverse_ = [] {
+  const char *v = std::getenv("CARDINAL_CUDA_EMULATION_ORDER");
+  return v && std::string(v) == "reverse";
+}();
+inline bool reverseOrder() { return reverse_; }
+inline void setReverseOrder(bool reverse) { reverse_ = reverse; }
 
 /// Back to the scheduler until the barrier the thread waits at opens.
 inline void waitAt(Fiber::State state) {
@@ -95,13 +112,16 @@ inline void runBlock(unsigned block) {
     makecontext(&f.context, fiberEntry, 0);
     f.state = Fiber::Runnable;
   }
+  const bool reverse = reverseOrder();
   for (;;) {
-    for (unsigned t = 0; t < block; ++t)
+    for (unsigned i = 0; i < block; ++i) {
+      const unsigned t = reverse ? block - 1 - i : i;
       if (fibers_[t].state == Fiber::Runnable) {
         current_ = t;
         threadIdx_ = {t, 0, 0};
         swapcontext(&scheduler_, &fibers_[t].context);
       }
+    }
     // Open the barriers every live thread has reached.
     bool done = true, opened = false;
     for (unsigned w = 0; w < block; w += 32) {
@@ -154,12 +174,12 @@ void launch(Dim3 grid, unsigned block, Kernel kernel) {
   fibers_.resize(block);
   while (stacks_.size() < block)
     stacks_.push_back(std::make_unique<char[]>(kStackBytes));
-  for (unsigned z = 0; z < grid.z; ++z)
-    for (unsigned y = 0; y < grid.y; ++y)
-      for (unsigned x = 0; x < grid.x; ++x) {
-        blockIdx_ = {x, y, z};
-        runBlock(block);
-      }
+  const unsigned blocks = grid.x * grid.y * grid.z;
+  for (unsigned i = 0; i < blocks; ++i) {
+    const unsigned b = reverseOrder() ? blocks - 1 - i : i;
+    blockIdx_ = {b % grid.x, b / grid.x % grid.y, b / (grid.x * grid.y)};
+    runBlock(block);
+  }
   kernel_ = nullptr;
 }
 

@@ -183,6 +183,10 @@ TEST(FusedConvEmulationTest, Cardinality32Stride1) {
 TEST(FusedConvEmulationTest, Cardinality32Stride2) {
   checkFusedGrouped<32, 4, 4, 7, 7, 2>(3, 0.f);
 }
+TEST(FusedConvEmulationTest, Table2Width14Stride2) {
+  // (C, d) = (8, 14): the weight gradient splits pixels over threads.
+  checkFusedGrouped<8, 14, 14, 9, 9, 2>(2, 0.f);
+}
 TEST(FusedConvEmulationTest, MeanMuchLargerThanStd) {
   // Raw conv outputs around 100 with unit spread: the prologue's (x - mean)
   // and the epilogue's statistics must not cancel.

@@ -102,6 +102,19 @@ TEST(GroupedConvEmulationTest, CifarWidthChannelChunks) {
   static_assert(G::FwdCo < 64 && G::BwdCi < 64, "chunked outputs");
   checkShape<1, 64, 64, 6, 6, 1>(1, 64);
 }
+TEST(GroupedConvEmulationTest, Table2Width14SplitsWeightPixels) {
+  // Table 2's (C, d) = (8, 14): 2x2 weight chunks of 9 taps = 36 weights a
+  // block, so 7 threads share each weight's pixels and reduce through
+  // shared memory (the widths of 4 above give one thread per weight).
+  using G = grouped3x3::Geometry<8, 14, 14, 7, 7, 1>;
+  static_assert(G::WgtParts > 1, "pixels split over threads");
+  checkShape<8, 14, 14, 7, 7, 1>(2, 64);
+}
+TEST(GroupedConvEmulationTest, OddGroupWidthStride2) {
+  using G = grouped3x3::Geometry<4, 3, 3, 9, 7, 2>;
+  static_assert(G::WgtParts > 1, "pixels split over threads");
+  checkShape<4, 3, 3, 9, 7, 2>(2, 64);
+}
 TEST(GroupedConvEmulationTest, InputChunkingUnderSharedBudget) {
   // 160 input channels at 8x8 exceed 40 KB of staged input: chunked.
   using G = grouped3x3::Geometry<1, 160, 8, 8, 8, 1>;
