@@ -8,7 +8,11 @@
 // __syncthreads() (all live threads of the block must arrive; a thread that
 // returned counts as arrived, as on the device) and at every shuffle (a
 // per-warp barrier, so all live lanes of a warp must reach each shuffle, as
-// CUDA's full mask requires). `static` storage stands in for __shared__.
+// CUDA's full mask requires). `static` storage stands in for __shared__, so
+// it keeps the last block's values where the device has garbage: a read of
+// shared memory before any write is not caught here (poisoning it between
+// blocks would need its bounds, and GCC ignores section attributes on the
+// static locals of templates, which every kernel is).
 // Switching fibers costs far less than waking OS threads, so kernels with
 // many block reductions stay quick; the schedule is deterministic.
 //
