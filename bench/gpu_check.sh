@@ -22,7 +22,8 @@
 # step (batch 32, 224x224) in images/s for both plans (the generated one
 # eagerly and as a graph) and for PyTorch, with the generated plan's
 # per-layer choice between its grouped 3x3 kernels and cuDNN
-# (CARDINAL_CONV_CHOICES=1) and both plans' per-kernel profiles.
+# (CARDINAL_CONV_CHOICES=1) and both plans' per-kernel profiles; last,
+# compute-sanitizer (memcheck, racecheck) over the small model's steps.
 set -u
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
@@ -273,6 +274,25 @@ PYEOF
 }
 export -f torch_step
 stage r50_step_pytorch 90 torch_step
+
+# Last (skipped first when time runs out): compute-sanitizer over the small
+# model's three steps (the step harness above): memcheck for out-of-bounds
+# and misaligned accesses, racecheck for shared-memory hazards in the
+# generated kernels. It works on the Firecracker machines, not on gVisor
+# (KINDS.md): a refusal shows as a failed stage with its message.
+SANITIZER=$(command -v compute-sanitizer ||
+  ls "$CUDA_HOME"/bin/compute-sanitizer "$CUDA_HOME"/compute-sanitizer/compute-sanitizer 2>/dev/null | head -n 1)
+export SANITIZER
+sanitize() { # TOOL NAME
+  [ -n "$SANITIZER" ] || { echo "no compute-sanitizer found"; return 1; }
+  [ -x "$WORK/$2_step" ] || { echo "no $2_step: step_vs_cpu_${2#small_} failed"; return 1; }
+  "$SANITIZER" --tool "$1" --error-exitcode 3 "$WORK/$2_step" \
+    "$PACK/step_in.safetensors" "$WORK/sanitize_$1_$2.safetensors"
+}
+export -f sanitize
+stage sanitize_memcheck_fp32 90 sanitize memcheck small_fp32
+stage sanitize_racecheck_fp32 90 sanitize racecheck small_fp32
+stage sanitize_memcheck_bf16 90 sanitize memcheck small_bf16
 wait
 
 # --- report ----------------------------------------------------------------
@@ -307,6 +327,12 @@ ratio() {
     res=$(sed -n '/^loss per step/,$p' "$OUT/step_vs_cpu_$n.log" 2>/dev/null)
     echo "${res:-$(tail -n 3 "$OUT/step_vs_cpu_$n.log" 2>/dev/null)}"
     echo '```'
+  done
+  echo
+  echo "## compute-sanitizer on those steps"
+  for n in memcheck_fp32 racecheck_fp32 memcheck_bf16; do
+    res=$(grep -hE "ERROR SUMMARY|RACECHECK SUMMARY" "$OUT/sanitize_$n.log" 2>/dev/null | tail -n 1)
+    echo "- $n: ${res:-$(tail -n 1 "$OUT/sanitize_$n.log" 2>/dev/null)}"
   done
   echo
   echo "## ResNeXt-50 32x4d train step, bf16, batch 32, 224x224"
