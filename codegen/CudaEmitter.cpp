@@ -368,8 +368,8 @@ std::string emitCudaTrainer(const KernelPlan &train, const KernelPlan &predict,
     os << "    ctx->cudnnOnly = true; // the baseline plan: every conv via "
           "cuDNN\n";
   os << "    ctx_ = ctx;\n"
-     << "    checkCuda(cudaMalloc(&dev_, kDeviceBytes), \"cudaMalloc of the "
-        "model's device memory\");\n"
+     << "    dev_ = static_cast<char *>(allocateDevice(kDeviceBytes, \"the "
+        "model's planned device memory\"));\n"
      << "    checkCuda(cudaMemset(dev_, 0, kDeviceBytes), \"cudaMemset\");\n"
      << "    void *pinned = nullptr;\n"
      << "    checkCuda(cudaMallocHost(&pinned, 2 * (kImageBytes + kLabelBytes) "

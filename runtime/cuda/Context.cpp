@@ -8,6 +8,7 @@
 #include "runtime/cuda/CudaKernels.h"
 #include "runtime/cuda/DenseConvChoice.h"
 #include "runtime/cuda/GroupedConvChoice.h"
+#include "runtime/cuda/OutOfMemory.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +43,22 @@ void checkCuda(cudaError_t status, const char *what) {
                              cudaGetErrorString(status));
 }
 
+void *allocateDevice(size_t bytes, const std::string &what) {
+  void *p = nullptr;
+  const cudaError_t status = cudaMalloc(&p, bytes);
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError(); // not sticky: clear it
+    size_t freeBytes = 0, totalBytes = 0;
+    int device = 0;
+    cudaMemGetInfo(&freeBytes, &totalBytes);
+    cudaGetDevice(&device);
+    throw std::runtime_error(
+        outOfDeviceMemoryMessage(what, bytes, freeBytes, totalBytes, device));
+  }
+  checkCuda(status, ("cudaMalloc of " + what).c_str());
+  return p;
+}
+
 static void checkCudnn(cudnnStatus_t status, const char *what) {
   if (status != CUDNN_STATUS_SUCCESS)
     throw std::runtime_error(std::string("cuDNN error in ") + what + ": " +
@@ -74,8 +91,8 @@ Context *createContext(int device, size_t workspaceBytes) {
                 "cublasSetMathMode");
     ctx->workspaceBytes = workspaceBytes;
     if (workspaceBytes)
-      checkCuda(cudaMalloc(&ctx->workspace, workspaceBytes),
-                "cudaMalloc(workspace)");
+      ctx->workspace =
+          allocateDevice(workspaceBytes, "the kernel library's workspace");
     // (Throws on a bad CARDINAL_GROUPED_CONV or CARDINAL_DENSE_CONV,
     // before any conv runs.)
     ctx->convAlgos = new ConvAlgoCache(groupedConvPolicyFromEnv(),

@@ -72,6 +72,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace cardinal::rt::cuda {
 
@@ -94,6 +95,9 @@ void requireDevice();
 
 /// Throws std::runtime_error("CUDA error in <what>: <string>") on failure.
 void checkCuda(cudaError_t status, const char *what);
+/// cudaMalloc of `bytes` on the current device; out of memory throws with
+/// the sizes needed and free and what to do (OutOfMemory.h), naming `what`.
+void *allocateDevice(size_t bytes, const std::string &what);
 /// Throws std::runtime_error("cuBLAS error in <what>: <status>") on failure.
 void checkCublas(cublasStatus_t status, const char *what);
 
