@@ -23,7 +23,8 @@
 # eagerly and as a graph) and for PyTorch, with the generated plan's
 # per-layer choice between its grouped 3x3 kernels and cuDNN
 # (CARDINAL_CONV_CHOICES=1) and both plans' per-kernel profiles; last,
-# compute-sanitizer (memcheck, racecheck) over the small model's steps.
+# compute-sanitizer (memcheck, racecheck) over the small model's steps and
+# Nsight Compute on the first generated grouped 3x3 launches.
 set -u
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
@@ -293,6 +294,24 @@ export -f sanitize
 stage sanitize_memcheck_fp32 90 sanitize memcheck small_fp32
 stage sanitize_racecheck_fp32 90 sanitize racecheck small_fp32
 stage sanitize_memcheck_bf16 90 sanitize memcheck small_bf16
+
+# Nsight Compute on the first generated grouped 3x3 launches of the
+# microbenchmark (ResNeXt-50's first layer, fp32 then bf16): throughput
+# against the hardware's (speed of light), occupancy, registers and shared
+# memory, for the next round of kernel work. Firecracker only (KINDS.md);
+# --clock-control none leaves the clocks alone (METHOD.md).
+NCU=$(command -v ncu || ls "$CUDA_HOME"/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -n 1)
+export NCU
+ncu_grouped() {
+  [ -n "$NCU" ] || { echo "no ncu found"; return 1; }
+  [ -x "$WORK/grouped-bench/grouped_conv_bench" ] || { echo "no grouped_conv_bench"; return 1; }
+  "$NCU" --clock-control none --kernel-name-base demangled \
+    --kernel-name regex:grouped3x3 --launch-count 6 \
+    --section SpeedOfLight --section Occupancy --section LaunchStats \
+    "$WORK/grouped-bench/grouped_conv_bench"
+}
+export -f ncu_grouped
+stage ncu_grouped 90 ncu_grouped
 wait
 
 # --- report ----------------------------------------------------------------
@@ -327,12 +346,6 @@ ratio() {
     res=$(sed -n '/^loss per step/,$p' "$OUT/step_vs_cpu_$n.log" 2>/dev/null)
     echo "${res:-$(tail -n 3 "$OUT/step_vs_cpu_$n.log" 2>/dev/null)}"
     echo '```'
-  done
-  echo
-  echo "## compute-sanitizer on those steps"
-  for n in memcheck_fp32 racecheck_fp32 memcheck_bf16; do
-    res=$(grep -hE "ERROR SUMMARY|RACECHECK SUMMARY" "$OUT/sanitize_$n.log" 2>/dev/null | tail -n 1)
-    echo "- $n: ${res:-$(tail -n 1 "$OUT/sanitize_$n.log" 2>/dev/null)}"
   done
   echo
   echo "## ResNeXt-50 32x4d train step, bf16, batch 32, 224x224"
@@ -388,6 +401,18 @@ ratio() {
   echo "## Grouped conv microbenchmark (last lines)"
   echo '```'
   tail -n 40 "$OUT/grouped_conv_bench.log" 2>/dev/null
+  echo '```'
+  echo
+  echo "## compute-sanitizer on the small model's three steps"
+  for n in memcheck_fp32 racecheck_fp32 memcheck_bf16; do
+    res=$(grep -hE "ERROR SUMMARY|RACECHECK SUMMARY" "$OUT/sanitize_$n.log" 2>/dev/null | tail -n 1)
+    echo "- $n: ${res:-$(tail -n 1 "$OUT/sanitize_$n.log" 2>/dev/null)}"
+  done
+  echo
+  echo "## Nsight Compute: the first generated grouped 3x3 launches"
+  echo '```'
+  grep -hE "grouped3x3::|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Duration|Achieved Occupancy|Registers Per Thread|Static Shared Memory Per Block|==ERROR==|==PROF==" \
+    "$OUT/ncu_grouped.log" 2>/dev/null | sed 's/(float const\*.*//' | head -n 60
   echo '```'
   echo
   echo "## Kernel tests (last lines)"
