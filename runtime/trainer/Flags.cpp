@@ -75,7 +75,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
     });
   };
   std::string dataText = "digits", scheduleError, formText = "c";
-  std::optional<int64_t> threads, evalEvery, decodeThreads, steps;
+  std::optional<int64_t> threads, evalEvery, decodeThreads, steps, top;
   std::optional<double> commTimeout;
   const std::map<std::string, std::pair<Setter, const char *>> valueFlags = {
       {"--data", {stringFlag(dataText), "a data spec"}},
@@ -128,6 +128,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       {"-o", {stringFlag(o.output), "a file"}},
       {"--form", {stringFlag(formText), "a, b or c"}},
       {"--steps", {intFlag(steps, 1), "an integer >= 1"}},
+      {"--top", {intFlag(top, 1), "an integer >= 1"}},
   };
   const std::map<std::string, bool *> switches = {
       {"--resume", &o.resume}, {"--quiet", &o.quiet}, {"--help", &o.help},
@@ -138,10 +139,15 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("-", 0) != 0) {
+      if (sawCommand && o.command == "predict") {
+        o.inputs.push_back(arg); // an image file
+        continue;
+      }
       if (sawCommand || (arg != "train" && arg != "eval" && arg != "info" &&
-                         arg != "export" && arg != "bench")) {
+                         arg != "export" && arg != "bench" &&
+                         arg != "predict")) {
         error = "unexpected argument '" + arg +
-                "' (commands: train, eval, info, export, bench)";
+                "' (commands: train, eval, info, export, bench, predict)";
         return false;
       }
       o.command = arg;
@@ -183,12 +189,22 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
       return false;
     }
   }
-  // bench's flags elsewhere would be silently ignored: refuse them.
+  // bench's and predict's flags elsewhere would be silently ignored.
   if (o.command != "bench" && (steps || o.profile)) {
     error = std::string(steps ? "--steps" : "--profile") + " is for bench (" +
             o.command + " does not use it)";
     return false;
   }
+  if (o.command != "predict" && top) {
+    error = "--top is for predict (" + o.command + " does not use it)";
+    return false;
+  }
+  if (o.command == "predict" && o.inputs.empty()) {
+    error = "predict needs image files (JPEG): trainer predict [flags] "
+            "IMAGE...";
+    return false;
+  }
+  o.top = top.value_or(o.top);
   if (formText != "a" && formText != "b" && formText != "c") {
     error = "--form " + formText + ": expected a, b or c";
     return false;
@@ -212,7 +228,7 @@ bool parseFlags(int argc, char **argv, TrainerOptions &out,
 }
 
 std::string usage(const std::string &program) {
-  return "usage: " + program + R"( [train|eval|info|export|bench] [flags]
+  return "usage: " + program + R"( [train|eval|info|export|bench|predict] [flags]
 
 commands:
   train (default)        train, evaluating and checkpointing every epoch
@@ -221,6 +237,11 @@ commands:
   export --form a|b|c -o FILE
                          the checkpoint's weights and BN statistics in the
                          paper's form (a), (b) or (c), as safetensors
+  predict [--top K] IMAGE...
+                         classify JPEG files with the checkpoint (resize,
+                         centre crop, ImageNet normalization): top K classes
+                         (default 5) and probabilities; --data imagenet:DIR
+                         names the classes after DIR/train's folders
   bench [--steps N] [--profile]
                          time N training steps (default 50, after 5 warm-up)
                          on one random batch: images/s, no data or eval;
@@ -241,7 +262,8 @@ flags:
   --decode-threads N     imagenet: JPEG decode threads (default: one per core)
   --seed S               initialization and shuffling seed (default 0)
   --checkpoint-dir DIR   where last.safetensors and metrics.csv go (default .)
-  --checkpoint FILE      eval: the checkpoint to read (default DIR/last.safetensors)
+  --checkpoint FILE      eval, export, predict: the checkpoint to read
+                         (default DIR/last.safetensors)
   --resume               continue from DIR/last.safetensors
   --eval-every N         test-set evaluation every N epochs (default 1)
   --metrics FILE         per-epoch CSV (default DIR/metrics.csv)

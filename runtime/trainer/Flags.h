@@ -14,11 +14,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cardinal::rt {
 
 struct TrainerOptions {
-  std::string command = "train"; ///< train | eval | info | export | bench
+  std::string command = "train"; ///< train|eval|info|export|bench|predict
   bool help = false;
   DataSpec data;
   std::optional<int64_t> epochs;
@@ -42,6 +43,8 @@ struct TrainerOptions {
   bool syncBn = false;        ///< BN statistics over all ranks' batches
   int64_t steps = 50;         ///< bench: timed training steps
   bool profile = false;       ///< bench: then time each kernel call
+  std::vector<std::string> inputs; ///< predict: the image files
+  int64_t top = 5;                 ///< predict: classes shown per image
 };
 
 /// Epochs when neither the command line nor a checkpoint says.

@@ -7,6 +7,7 @@
 #include "runtime/trainer/Bench.h"
 #include "runtime/trainer/Checkpointing.h"
 #include "runtime/trainer/Evaluate.h"
+#include "runtime/trainer/Predict.h"
 #include "runtime/trainer/Export.h"
 #include "runtime/trainer/Flags.h"
 #include "runtime/trainer/Train.h"
@@ -140,12 +141,12 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
     return 2;
   }
   if (!options.checkpointFile.empty() && options.command != "eval" &&
-      options.command != "export") {
+      options.command != "export" && options.command != "predict") {
     // Training always reads and writes DIR/last.safetensors; silently
     // ignoring a file the user named would be worse than refusing.
     std::fprintf(stderr,
-                 "%s: error: --checkpoint is for eval; %s uses "
-                 "--checkpoint-dir DIR (DIR/last.safetensors)\n",
+                 "%s: error: --checkpoint is for eval, export and predict; "
+                 "%s uses --checkpoint-dir DIR (DIR/last.safetensors)\n",
                  program.c_str(), options.command.c_str());
     return 2;
   }
@@ -165,6 +166,8 @@ int runTrainer(int argc, char **argv, CompiledModel &model) {
       return runEval(options, model, *comm);
     if (options.command == "export")
       return runExport(options, model);
+    if (options.command == "predict")
+      return runPredict(options, model);
     if (options.command == "bench") {
       runBench(model, options.steps, 5, options.seed.value_or(0),
                options.profile);

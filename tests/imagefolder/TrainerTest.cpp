@@ -9,10 +9,13 @@
 #include "LogisticModel.h"
 #include "TestUtil.h"
 
+#include "runtime/data/ImageFolder.h"
 #include "runtime/trainer/DataSource.h"
 #include "runtime/trainer/Flags.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
 
 namespace cardinal::rt {
 namespace {
@@ -75,6 +78,64 @@ TEST(TrainerTest, TrainsOneEpochOnTheFolderAndReportsTheLoader) {
             0)
       << err;
   EXPECT_TRUE(contains(out, "test samples: 9")) << out;
+}
+
+TEST(TrainerTest, PredictClassifiesFilesAsEvalScoresThem) {
+  // `predict` on every val image, named by the folder's classes: its top-1
+  // hits are eval's (the same decode, crop and normalization), and a
+  // corrupt file is reported without stopping the others.
+  const imagetest::Folder &f = imagetest::sharedFolder();
+  const std::string dir = imagetest::makeTempDir();
+  std::string out, err;
+  LogisticModel model(/*batch=*/4, 3, 32, 32, /*classes=*/3, "tiny");
+  ASSERT_EQ(runCaptured(model,
+                        {"train", "--data", "imagenet:" + f.root, "--epochs",
+                         "1", "--threads", "1", "--lr", "0",
+                         "--checkpoint-dir", dir, "--quiet"},
+                        out, err),
+            0)
+      << err;
+  LogisticModel evaluator(4, 3, 32, 32, 3, "tiny");
+  ASSERT_EQ(runCaptured(evaluator,
+                        {"eval", "--data", "imagenet:" + f.root,
+                         "--checkpoint-dir", dir},
+                        out, err),
+            0)
+      << err;
+  double evalErr = -1;
+  ASSERT_EQ(std::sscanf(out.substr(out.find("test top-1 error: ")).c_str(),
+                        "test top-1 error: %lf%%", &evalErr),
+            1)
+      << out;
+
+  const ImageFolderIndex index = scanImageFolder(f.root);
+  std::vector<std::string> args = {"predict", "--data", "imagenet:" + f.root,
+                                   "--checkpoint-dir", dir, "--top", "2"};
+  for (const ImageEntry &e : index.val)
+    args.push_back(e.path);
+  const std::string broken = imagetest::makeTempDir() + "/broken.jpg";
+  imagetest::writeBytes(broken, {0xFF, 0xD8, 0xFF});
+  args.push_back(broken);
+  LogisticModel predictor(4, 3, 32, 32, 3, "tiny");
+  EXPECT_EQ(runCaptured(predictor, args, out, err), 1); // the broken file
+  EXPECT_TRUE(contains(err, broken + ": error:")) << err;
+  int hits = 0, lines = 0;
+  for (const ImageEntry &e : index.val) {
+    const size_t at = out.find(e.path + ": ");
+    ASSERT_NE(at, std::string::npos) << e.path << "\n" << out;
+    ++lines;
+    const std::string rest = out.substr(at + e.path.size() + 2);
+    const std::string first = rest.substr(0, rest.find(' '));
+    hits += first == index.classes[e.label];
+    EXPECT_NE(rest.substr(0, rest.find('\n')).find(", "), std::string::npos)
+        << "two classes per line: " << rest;
+  }
+  EXPECT_EQ(lines, 9);
+  EXPECT_NEAR(100.0 * (9 - hits) / 9, evalErr, 0.006) << out;
+  // Untrained (lr 0: the initial weights), so right and wrong answers both
+  // occur and the counts agreeing is not a count at either end.
+  EXPECT_GT(hits, 0) << out;
+  EXPECT_LT(hits, 9) << out;
 }
 
 TEST(TrainerTest, ResultsDoNotDependOnDecodeThreads) {
