@@ -24,9 +24,16 @@ enum class ConvAlgo { Auto, Gemm, Direct };
 
 /// Group widths up to this use the direct kernel under ConvAlgo::Auto.
 constexpr int64_t kDirectConvMaxGroupWidth = 16;
+/// ... and output rows at least this wide (the kernels' SIMD runs along
+/// them). 8 would be a little faster still on resnext_small, but its 4-wide
+/// stage would then round each sample differently at batch 16 and 32, and
+/// comm.dp.sync_bn's 2-rank vs one-process runs, equal to 1e-6 for six
+/// steps, part at the seventh (a discontinuity such as a ReLU mask flips).
+constexpr int64_t kDirectConvMinOutputWidth = 4;
 
 /// Direct for grouped convs whose per-group input and output widths are both
-/// at most kDirectConvMaxGroupWidth; Gemm otherwise.
+/// at most kDirectConvMaxGroupWidth and whose output rows are at least
+/// kDirectConvMinOutputWidth wide; Gemm otherwise.
 ConvAlgo chooseConvAlgo(const ConvShape &s);
 
 /// y = conv(x, w) (+ bias[o] if bias is non-null).

@@ -239,7 +239,7 @@ TEST(ConvDirect, MatchesGemmOnResNeXtShapes) {
     }
 }
 
-TEST(ConvAlgoChoice, DirectOnlyForNarrowGroups) {
+TEST(ConvAlgoChoice, DirectOnlyForNarrowGroupsAndWideEnoughRows) {
   EXPECT_EQ(chooseConvAlgo(ConvShape::make(8, 128, 56, 56, 128, 3, 3, 1, 1, 1,
                                            32)),
             ConvAlgo::Direct);
@@ -250,6 +250,16 @@ TEST(ConvAlgoChoice, DirectOnlyForNarrowGroups) {
             ConvAlgo::Gemm);
   EXPECT_EQ(chooseConvAlgo(ConvShape::make(8, 3, 32, 32, 16, 3, 3, 1, 1)),
             ConvAlgo::Gemm); // dense, even if narrow
+  // Output rows narrower than 4 (the kernels' SIMD runs along them): Gemm.
+  EXPECT_EQ(chooseConvAlgo(ConvShape::make(8, 128, 8, 8, 128, 3, 3, 2, 1, 1,
+                                           32)),
+            ConvAlgo::Direct); // 4 wide
+  EXPECT_EQ(chooseConvAlgo(ConvShape::make(8, 128, 6, 6, 128, 3, 3, 2, 1, 1,
+                                           32)),
+            ConvAlgo::Gemm); // 3 wide
+  EXPECT_EQ(chooseConvAlgo(ConvShape::make(8, 64, 2, 2, 64, 3, 3, 1, 1, 1,
+                                           4)),
+            ConvAlgo::Gemm);
 }
 
 TEST(ConvBackward, AccumulateAddsIntoDx) {
