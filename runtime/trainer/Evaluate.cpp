@@ -61,11 +61,7 @@ EvalResult evaluate(CompiledModel &model, const Dataset &data) {
   DatasetBatchSource source(
       std::shared_ptr<const Dataset>(std::shared_ptr<const Dataset>(), &data),
       o);
-  return evaluate(model, source);
-}
-
-EvalResult evaluate(CompiledModel &model, BatchSource &data) {
-  return evalResult(evaluateSums(model, data));
+  return evalResult(evaluateSums(model, source));
 }
 
 EvalResult evaluateOnRanks(CompiledModel &model, BatchSource &data,

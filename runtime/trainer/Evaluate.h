@@ -48,8 +48,6 @@ EvalResult evalResult(const EvalSums &sums);
 /// data-parallel rank, `data` is that rank's shard and the ranks' sums add
 /// up to the whole test set's.
 EvalSums evaluateSums(CompiledModel &model, BatchSource &data);
-/// evalResult(evaluateSums(model, data)).
-EvalResult evaluate(CompiledModel &model, BatchSource &data);
 
 /// Data-parallel evaluation: each rank scores its shard (`data`, e.g.
 /// OpenedData::testSource with the rank and size of `comm`), the sums are
