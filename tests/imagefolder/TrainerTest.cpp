@@ -27,6 +27,17 @@ bool contains(const std::string &s, const std::string &what) {
   return s.find(what) != std::string::npos;
 }
 
+/// `eval` of DIR's checkpoint on the folder ROOT's val split, by a fresh
+/// 3x32x32, 3-class model.
+int evalCheckpoint(const std::string &root, const std::string &dir,
+                   std::string &out, std::string &err) {
+  LogisticModel model(4, 3, 32, 32, 3, "tiny");
+  return runCaptured(model,
+                     {"eval", "--data", "imagenet:" + root, "--checkpoint-dir",
+                      dir},
+                     out, err);
+}
+
 TEST(TrainerTest, ParsesTheImageNetSpecAndDecodeThreads) {
   std::vector<std::string> args = {"trainer", "--data", "imagenet:/d/in",
                                    "--decode-threads", "3"};
@@ -70,13 +81,7 @@ TEST(TrainerTest, TrainsOneEpochOnTheFolderAndReportsTheLoader) {
   EXPECT_TRUE(contains(metrics, "\n1,")) << metrics;
 
   // The checkpoint evaluates on the folder's val split.
-  LogisticModel fresh(4, 3, 32, 32, 3, "tiny");
-  ASSERT_EQ(runCaptured(fresh,
-                        {"eval", "--data", "imagenet:" + f.root,
-                         "--checkpoint-dir", dir},
-                        out, err),
-            0)
-      << err;
+  ASSERT_EQ(evalCheckpoint(f.root, dir, out, err), 0) << err;
   EXPECT_TRUE(contains(out, "test samples: 9")) << out;
 }
 
@@ -95,13 +100,7 @@ TEST(TrainerTest, PredictClassifiesFilesAsEvalScoresThem) {
                         out, err),
             0)
       << err;
-  LogisticModel evaluator(4, 3, 32, 32, 3, "tiny");
-  ASSERT_EQ(runCaptured(evaluator,
-                        {"eval", "--data", "imagenet:" + f.root,
-                         "--checkpoint-dir", dir},
-                        out, err),
-            0)
-      << err;
+  ASSERT_EQ(evalCheckpoint(f.root, dir, out, err), 0) << err;
   double evalErr = -1;
   ASSERT_EQ(std::sscanf(out.substr(out.find("test top-1 error: ")).c_str(),
                         "test top-1 error: %lf%%", &evalErr),

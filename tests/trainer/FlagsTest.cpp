@@ -180,3 +180,25 @@ TEST(CommandsTest, InfoAndExport) {
   EXPECT_EQ(runCaptured(model, {"export", "--form", "d", "-o", "x"}, out, err), 2);
   EXPECT_TRUE(contains(err, "expected a, b or c")) << err;
 }
+
+TEST(FlagsTest, PredictTakesImagesAfterTheCommand) {
+  TrainerOptions o;
+  std::string error;
+  ASSERT_TRUE(parse({"predict", "--top", "3", "a.jpg", "--checkpoint",
+                     "m.safetensors", "b.jpg"},
+                    o, error))
+      << error;
+  EXPECT_EQ(o.command, "predict");
+  EXPECT_EQ(o.inputs, (std::vector<std::string>{"a.jpg", "b.jpg"}));
+  EXPECT_EQ(o.top, 3);
+  EXPECT_EQ(o.checkpointFile, "m.safetensors");
+
+  EXPECT_FALSE(parse({"predict"}, o, error));
+  EXPECT_NE(error.find("predict needs image files"), std::string::npos)
+      << error;
+  EXPECT_FALSE(parse({"eval", "--top", "2"}, o, error));
+  EXPECT_NE(error.find("--top is for predict"), std::string::npos) << error;
+  EXPECT_FALSE(parse({"train", "a.jpg"}, o, error));
+  EXPECT_NE(error.find("unexpected argument 'a.jpg'"), std::string::npos)
+      << error;
+}

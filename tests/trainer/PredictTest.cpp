@@ -1,6 +1,5 @@
-//===- PredictTest.cpp - `trainer predict`'s ranking, output and flags ----===//
+//===- PredictTest.cpp - `trainer predict`'s ranking and output ----------===//
 
-#include "runtime/trainer/Flags.h"
 #include "runtime/trainer/Predict.h"
 
 #include <gtest/gtest.h>
@@ -10,19 +9,6 @@
 #include <vector>
 
 using namespace cardinal::rt;
-
-namespace {
-
-bool parse(std::vector<std::string> args, TrainerOptions &o,
-           std::string &error) {
-  args.insert(args.begin(), "trainer");
-  std::vector<char *> argv;
-  for (std::string &a : args)
-    argv.push_back(a.data());
-  return parseFlags(static_cast<int>(argv.size()), argv.data(), o, error);
-}
-
-} // namespace
 
 TEST(PredictTest, TopClassesAreSoftmaxRankedWithTiesToTheLowerIndex) {
   const float z[5] = {1.f, 3.f, 2.f, 3.f, 0.f};
@@ -49,26 +35,4 @@ TEST(PredictTest, OneLinePerImageWithNamesOrIndices) {
             "a/b.jpg: cherry 87.3%, apple 10.0%");
   EXPECT_EQ(formatPrediction("x.jpg", top, {}),
             "x.jpg: class 2 87.3%, class 0 10.0%");
-}
-
-TEST(PredictTest, FlagsTakeImagesAfterTheCommand) {
-  TrainerOptions o;
-  std::string error;
-  ASSERT_TRUE(parse({"predict", "--top", "3", "a.jpg", "--checkpoint",
-                     "m.safetensors", "b.jpg"},
-                    o, error))
-      << error;
-  EXPECT_EQ(o.command, "predict");
-  EXPECT_EQ(o.inputs, (std::vector<std::string>{"a.jpg", "b.jpg"}));
-  EXPECT_EQ(o.top, 3);
-  EXPECT_EQ(o.checkpointFile, "m.safetensors");
-
-  EXPECT_FALSE(parse({"predict"}, o, error));
-  EXPECT_NE(error.find("predict needs image files"), std::string::npos)
-      << error;
-  EXPECT_FALSE(parse({"eval", "--top", "2"}, o, error));
-  EXPECT_NE(error.find("--top is for predict"), std::string::npos) << error;
-  EXPECT_FALSE(parse({"train", "a.jpg"}, o, error));
-  EXPECT_NE(error.find("unexpected argument 'a.jpg'"), std::string::npos)
-      << error;
 }
