@@ -59,21 +59,34 @@ bool isJpegName(const std::string &name) {
   return ext == "jpg" || ext == "jpeg";
 }
 
-ImageFolderIndex scanImageFolder(const std::string &root) {
-  const std::string layout =
-      "ROOT/train/<class>/*.jpg and ROOT/val/<class>/*.jpg, ROOT = " + root;
+namespace {
+std::string layoutOf(const std::string &root) {
+  return "ROOT/train/<class>/*.jpg and ROOT/val/<class>/*.jpg, ROOT = " + root;
+}
+} // namespace
+
+std::vector<std::string> imageFolderClasses(const std::string &root) {
+  const std::string layout = layoutOf(root);
   requireDir(root, layout);
   const fs::path trainDir = fs::path(root) / "train";
-  const fs::path valDir = fs::path(root) / "val";
   requireDir(trainDir, layout);
-  requireDir(valDir, layout);
-
-  ImageFolderIndex index;
-  index.root = root;
-  index.classes = listDir(trainDir, true);
-  if (index.classes.empty())
+  std::vector<std::string> classes = listDir(trainDir, true);
+  if (classes.empty())
     throw std::runtime_error(trainDir.string() +
                              ": no class folders (expected " + layout + ")");
+  return classes;
+}
+
+ImageFolderIndex scanImageFolder(const std::string &root) {
+  const std::string layout = layoutOf(root);
+  const fs::path trainDir = fs::path(root) / "train";
+  const fs::path valDir = fs::path(root) / "val";
+  requireDir(root, layout); // in the order the errors have always come
+  requireDir(trainDir, layout);
+  requireDir(valDir, layout);
+  ImageFolderIndex index;
+  index.root = root;
+  index.classes = imageFolderClasses(root);
   std::map<std::string, int32_t> labelOf;
   for (size_t i = 0; i < index.classes.size(); ++i)
     labelOf[index.classes[i]] = static_cast<int32_t>(i);

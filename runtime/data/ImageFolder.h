@@ -33,6 +33,10 @@ struct ImageFolderIndex {
 /// folder, a train class has no JPEG, or val has a class train lacks.
 ImageFolderIndex scanImageFolder(const std::string &root);
 
+/// ROOT/train's class folder names, sorted (classes[label]), without
+/// listing any image: what ImageFolderIndex::classes holds. Throws as
+/// scanImageFolder does for ROOT and ROOT/train.
+std::vector<std::string> imageFolderClasses(const std::string &root);
 /// True for names ending in .jpg or .jpeg, in any case.
 bool isJpegName(const std::string &name);
 

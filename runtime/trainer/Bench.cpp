@@ -17,13 +17,7 @@ BenchResult runBench(CompiledModel &model, int64_t steps, int64_t warmup,
   initializeTensors(model.tensors(), rng);
   model.tensorsWritten();
   const int64_t batch = model.batch();
-  std::vector<float> images(batch * model.channels() * model.height() *
-                            model.width());
-  std::vector<int32_t> labels(batch);
-  for (float &x : images)
-    x = static_cast<float>(rng.normal());
-  for (int64_t i = 0; i < batch; ++i)
-    labels[i] = static_cast<int32_t>(i % model.classes());
+  const RandomBatch data = randomBatch(model, rng);
   // A small lr keeps repeated steps on one batch finite.
   StepHyper hyper = model.defaultHyper();
   hyper.lr = 0.01f;
@@ -31,12 +25,14 @@ BenchResult runBench(CompiledModel &model, int64_t steps, int64_t warmup,
   BenchResult r;
   r.steps = steps;
   for (int64_t i = 0; i < warmup; ++i)
-    r.firstLoss = model.trainStep(images.data(), labels.data(), hyper).loss;
+    r.firstLoss =
+        model.trainStep(data.images.data(), data.labels.data(), hyper).loss;
   model.syncTensorsToHost(); // drains an asynchronous device
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   for (int64_t i = 0; i < steps; ++i) {
-    r.lastLoss = model.trainStep(images.data(), labels.data(), hyper).loss;
+    r.lastLoss =
+        model.trainStep(data.images.data(), data.labels.data(), hyper).loss;
     if (i == 0 && warmup == 0)
       r.firstLoss = r.lastLoss;
   }
@@ -57,7 +53,7 @@ BenchResult runBench(CompiledModel &model, int64_t steps, int64_t warmup,
       std::printf("profile: not available for this model\n");
     } else {
       for (int64_t i = 0; i < steps; ++i)
-        model.trainStep(images.data(), labels.data(), hyper);
+        model.trainStep(data.images.data(), data.labels.data(), hyper);
       model.syncTensorsToHost();
       std::printf("%s", formatStepProfile(*model.stepTimer()).c_str());
     }

@@ -38,25 +38,39 @@ void checkFits(const DataSplit &split, const DataSpec &spec,
     throw std::runtime_error(where + " has an empty train or test split");
 }
 
-/// Scans DIR and checks the folder fits the model: 3 channels, square
-/// input, one class per train class folder, non-empty splits.
-std::shared_ptr<const ImageFolderIndex>
-openImageFolder(const DataSpec &spec, const CompiledModel &model,
-                bool announce) {
-  const std::string where = "data '" + spec.text + "'";
+} // namespace
+
+void requireJpegInput(const CompiledModel &model, const std::string &where) {
   if (model.channels() != 3 || model.height() != model.width())
     throw std::runtime_error(
         where + " yields RGB images of S x S pixels but model '" +
         model.name() + "' expects " +
         shapeText(model.channels(), model.height(), model.width()) +
         " (CxHxW); build it with 3 channels and a square --image size");
-  auto index = std::make_shared<ImageFolderIndex>(scanImageFolder(spec.path));
-  const int64_t classes = static_cast<int64_t>(index->classes.size());
+}
+
+void requireFolderClasses(const DataSpec &spec, const CompiledModel &model,
+                          int64_t classes) {
   if (classes != model.classes())
-    throw std::runtime_error(where + " has " + std::to_string(classes) +
-                             " class folders in " + spec.path +
-                             "/train but model '" + model.name() + "' has " +
-                             std::to_string(model.classes()) + " classes");
+    throw std::runtime_error("data '" + spec.text + "' has " +
+                             std::to_string(classes) + " class folders in " +
+                             spec.path + "/train but model '" + model.name() +
+                             "' has " + std::to_string(model.classes()) +
+                             " classes");
+}
+
+namespace {
+
+/// Scans DIR and checks the folder fits the model: 3 channels, square
+/// input, one class per train class folder, non-empty splits.
+std::shared_ptr<const ImageFolderIndex>
+openImageFolder(const DataSpec &spec, const CompiledModel &model,
+                bool announce) {
+  const std::string where = "data '" + spec.text + "'";
+  requireJpegInput(model, where);
+  auto index = std::make_shared<ImageFolderIndex>(scanImageFolder(spec.path));
+  requireFolderClasses(spec, model,
+                       static_cast<int64_t>(index->classes.size()));
   if (index->val.empty())
     throw std::runtime_error(where + ": " + spec.path +
                              "/val has no .jpg/.jpeg files");

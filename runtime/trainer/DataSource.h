@@ -72,6 +72,14 @@ OpenedData openData(const DataSpec &spec, const CompiledModel &model,
 /// (ImageNet is streamed: openData).
 DataSplit loadData(const DataSpec &spec, const CompiledModel &model);
 
+/// Throws unless `model` takes RGB S x S images, what the JPEG pipeline
+/// (imagenet:DIR, trainer predict) makes; `where` names the source.
+void requireJpegInput(const CompiledModel &model, const std::string &where);
+/// Throws unless `classes` (folders in spec.path/train) is the model's class
+/// count.
+void requireFolderClasses(const DataSpec &spec, const CompiledModel &model,
+                          int64_t classes);
+
 /// Training augmentation for the source: pad 4 + flip for CIFAR, none else.
 Augment augmentationFor(const DataSpec &spec);
 

@@ -85,4 +85,16 @@ void initializeTensors(std::vector<NamedTensor> &tensors, Random &rng) {
   }
 }
 
+RandomBatch randomBatch(const CompiledModel &model, Random &rng) {
+  RandomBatch b;
+  b.images.resize(static_cast<size_t>(model.batch() * model.channels() *
+                                      model.height() * model.width()));
+  for (float &x : b.images)
+    x = static_cast<float>(rng.normal());
+  b.labels.resize(static_cast<size_t>(model.batch()));
+  for (int64_t i = 0; i < model.batch(); ++i)
+    b.labels[i] = static_cast<int32_t>(i % model.classes());
+  return b;
+}
+
 } // namespace cardinal::rt

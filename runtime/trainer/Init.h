@@ -30,6 +30,15 @@ int64_t fanIn(const std::vector<int64_t> &shape);
 /// a bias without its weight.
 void initializeTensors(std::vector<NamedTensor> &tensors, Random &rng);
 
+/// One batch for a step without data (`trainer bench`, the step harness of
+/// tests/e2e): N(0, 1) pixels drawn from `rng` in order, label i mod
+/// classes.
+struct RandomBatch {
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+};
+RandomBatch randomBatch(const CompiledModel &model, Random &rng);
+
 } // namespace cardinal::rt
 
 #endif // CARDINAL_RUNTIME_TRAINER_INIT_H

@@ -18,12 +18,14 @@ std::vector<ClassScore> topClasses(const float *logits, int64_t classes,
   double maxLogit = -INFINITY;
   for (int64_t c = 0; c < classes; ++c)
     maxLogit = std::max(maxLogit, static_cast<double>(logits[c]));
-  double sum = 0;
-  for (int64_t c = 0; c < classes; ++c)
-    sum += std::exp(static_cast<double>(logits[c]) - maxLogit);
   std::vector<ClassScore> all(classes);
-  for (int64_t c = 0; c < classes; ++c)
-    all[c] = {c, std::exp(static_cast<double>(logits[c]) - maxLogit) / sum};
+  double sum = 0;
+  for (int64_t c = 0; c < classes; ++c) {
+    all[c] = {c, std::exp(static_cast<double>(logits[c]) - maxLogit)};
+    sum += all[c].probability;
+  }
+  for (ClassScore &score : all)
+    score.probability /= sum;
   // Stable on the index order: equal logits keep the lower index first.
   std::stable_sort(all.begin(), all.end(),
                    [&](const ClassScore &a, const ClassScore &b) {
@@ -50,19 +52,11 @@ std::string formatPrediction(const std::string &path,
 }
 
 int runPredict(const TrainerOptions &o, CompiledModel &model) {
-  if (model.channels() != 3 || model.height() != model.width())
-    throw std::runtime_error(
-        "predict decodes JPEG images to 3xSxS, but model '" + model.name() +
-        "' takes " + std::to_string(model.channels()) + "x" +
-        std::to_string(model.height()) + "x" + std::to_string(model.width()));
+  requireJpegInput(model, "predict (JPEG files)");
   std::vector<std::string> names;
   if (o.data.kind == DataSpec::Kind::ImageNet) {
-    names = scanImageFolder(o.data.path).classes;
-    if (static_cast<int64_t>(names.size()) != model.classes())
-      throw std::runtime_error(
-          "--data imagenet:" + o.data.path + " has " +
-          std::to_string(names.size()) + " classes, model '" + model.name() +
-          "' has " + std::to_string(model.classes()));
+    names = imageFolderClasses(o.data.path);
+    requireFolderClasses(o.data, model, static_cast<int64_t>(names.size()));
   }
   const std::string path =
       o.checkpointFile.empty() ? checkpointPath(o) : o.checkpointFile;

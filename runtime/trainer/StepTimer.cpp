@@ -9,7 +9,8 @@ namespace cardinal::rt {
 
 std::string formatStepProfile(const StepTimer &timer, int top) {
   const std::vector<CallTime> &calls = timer.calls();
-  const double steps = timer.steps() > 0 ? static_cast<double>(timer.steps()) : 1;
+  const double steps =
+      timer.steps() > 0 ? static_cast<double>(timer.steps()) : 1;
   double total = 0;
   struct Kernel {
     int64_t calls = 0;
@@ -51,7 +52,8 @@ std::string formatStepProfile(const StepTimer &timer, int top) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return calls[a].seconds > calls[b].seconds;
   });
-  const size_t shown = std::min(order.size(), static_cast<size_t>(std::max(top, 0)));
+  const size_t shown =
+      std::min(order.size(), static_cast<size_t>(std::max(top, 0)));
   std::snprintf(line, sizeof line, "slowest %zu calls:\n", shown);
   out += line;
   for (size_t r = 0; r < shown; ++r) {

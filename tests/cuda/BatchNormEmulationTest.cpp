@@ -33,14 +33,11 @@ namespace cardinal::rt::cuda {
 namespace {
 
 using cuda_emulation::launch;
+using test::blocksOf;
 using test::randomFloats;
 using test::relError;
 
 constexpr unsigned kThreads = detail::kThreads;
-
-unsigned blocksOf(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
 
 class BatchNormEmulationTest : public ::testing::TestWithParam<ActShape> {};
 
@@ -78,12 +75,12 @@ TEST_P(BatchNormEmulationTest, TrainForwardBackwardEvalMatchCpu) {
     launch({S, C, 1}, kThreads, [&] {
       bn::bnPartialStatsKernel<float>(s, x.data(), partial.data());
     });
-    launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnFinalizeStatsKernel(s.c, splits, splits, 1, partial.data(), 1e-5f, 0.1f,
                                 gMean.data(), gInv.data(), gRm.data(),
                                 gRv.data());
     });
-    launch({blocksOf(s.size()), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.size(), kThreads), 1, 1}, kThreads, [&] {
       bn::bnApplyKernel<float>(s, x.data(), gMean.data(), gInv.data(),
                                scale.data(), shift.data(), relu, gy.data());
     });
@@ -101,12 +98,12 @@ TEST_P(BatchNormEmulationTest, TrainForwardBackwardEvalMatchCpu) {
       bn::bnPartialGradKernel<float>(s, x.data(), yIn, dy.data(), mean.data(),
                                      sums.data());
     });
-    launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnFinalizeGradKernel(s.c, splits, float(s.n * s.hw()), sums.data(),
                                scale.data(), inv.data(), gds.data(),
                                gdb.data(), coefs.data());
     });
-    launch({blocksOf(s.size()), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.size(), kThreads), 1, 1}, kThreads, [&] {
       bn::bnApplyGradKernel<float>(s, x.data(), yIn, dy.data(), mean.data(),
                                    coefs.data(), gdx.data());
     });
@@ -119,10 +116,10 @@ TEST_P(BatchNormEmulationTest, TrainForwardBackwardEvalMatchCpu) {
   std::vector<float> y(s.size()), gy(s.size()), gInv(s.c);
   rt::batchNormForwardEval<float>(s, x.data(), scale.data(), shift.data(),
                                   rm0.data(), rv0.data(), 1e-5f, y.data());
-  launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+  launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
     bn::invStdFromVarKernel(s.c, rv0.data(), 1e-5f, gInv.data());
   });
-  launch({blocksOf(s.size()), 1, 1}, kThreads, [&] {
+  launch({blocksOf(s.size(), kThreads), 1, 1}, kThreads, [&] {
     bn::bnApplyKernel<float>(s, x.data(), rm0.data(), gInv.data(),
                              scale.data(), shift.data(), false, gy.data());
   });

@@ -24,6 +24,11 @@ inline std::vector<float> randomFloats(std::mt19937 &rng, int64_t n,
   return v;
 }
 
+/// Blocks of `threads` covering n elements, one element a thread.
+inline unsigned blocksOf(int64_t n, unsigned threads) {
+  return static_cast<unsigned>((n + threads - 1) / threads);
+}
+
 inline std::vector<int32_t> randomLabels(std::mt19937 &rng, int64_t n,
                                          int64_t k) {
   std::uniform_int_distribution<int32_t> d(0, static_cast<int32_t>(k - 1));

@@ -8,6 +8,8 @@
 #ifndef CARDINAL_TESTS_CUDA_GROUPEDEMULATION_H
 #define CARDINAL_TESTS_CUDA_GROUPEDEMULATION_H
 
+#include "CudaTestUtil.h"
+
 #include "runtime/cuda/GroupedConvKernels.cuh"
 
 #include <cmath>
@@ -36,11 +38,10 @@ grouped3x3::WeightSplit emulateGroupedBackwardWeight(
                                          float, Bn>(n, split.perSlice, x, dy,
                                                     partial.data(), bn);
       });
-  cuda_emulation::launch(
-      {static_cast<unsigned>((G::Weights + 255) / 256), 1, 1}, 256, [&] {
-        detail::sumSlicesKernel<float>(G::Weights, split.slices,
-                                       partial.data(), dw);
-      });
+  cuda_emulation::launch({blocksOf(G::Weights, 256), 1, 1}, 256, [&] {
+    detail::sumSlicesKernel<float>(G::Weights, split.slices, partial.data(),
+                                   dw);
+  });
   return split;
 }
 

@@ -29,14 +29,11 @@ namespace cardinal::rt::cuda {
 namespace {
 
 using cuda_emulation::launch;
+using test::blocksOf;
 using test::randomFloats;
 using test::relError;
 
 constexpr unsigned kThreads = detail::kThreads;
-
-unsigned blocksOf(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
 
 struct SyncCase {
   ActShape perRank; // one rank's batch
@@ -90,7 +87,7 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
       launch({S, C, 1}, kThreads, [&] {
         bn::bnPartialStatsKernel<float>(s, xr, partial.data());
       });
-      launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+      launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
         bn::bnMergePartsKernel<void>(s.c, splits, partial.data(),
                                      gathered.data() + r * s.c);
       });
@@ -98,7 +95,7 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
     // Every rank finalizes the same gathered states: one finalize stands
     // for all of them.
     std::vector<float> gMean(s.c), gInv(s.c), gRm = rm0, gRv = rv0;
-    launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnFinalizeStatsKernel(s.c, R, 1, s.c, gathered.data(), eps,
                                 momentum, gMean.data(), gInv.data(),
                                 gRm.data(), gRv.data());
@@ -119,7 +116,7 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
                                        dy.data() + at, mean.data(),
                                        partial.data());
       });
-      launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+      launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
         bn::bnSumGradPartsKernel<void>(s.c, splits, partial.data(),
                                        local.data() + r * s.c, copy.data());
       });
@@ -135,12 +132,12 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
       const int64_t at = r * s.size();
       std::vector<BnBackwardCoefs> coefs(s.c);
       std::vector<float> gds(s.c), gdb(s.c);
-      launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+      launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
         bn::bnFinalizeSyncedGradKernel<void>(
             s.c, globalCount, local.data() + r * s.c, global.data(),
             scale.data(), inv.data(), gds.data(), gdb.data(), coefs.data());
       });
-      launch({blocksOf(s.size()), 1, 1}, kThreads, [&] {
+      launch({blocksOf(s.size(), kThreads), 1, 1}, kThreads, [&] {
         bn::bnApplyGradKernel<float>(s, x.data() + at,
                                      relu ? y.data() + at : nullptr,
                                      dy.data() + at, mean.data(),
@@ -160,12 +157,12 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
     // bnReluApplyBackwardInput's path: the ranks' dscale/dshift summed
     // give the same dx constants as the gathered sums.
     std::vector<BnBackwardCoefs> fromSums(s.c), fromGlobal(s.c);
-    launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnCoefsFromGradsKernel<void>(s.c, globalCount, scale.data(),
                                        inv.data(), dsSum.data(), dbSum.data(),
                                        fromSums.data());
     });
-    launch({blocksOf(s.c), 1, 1}, kThreads, [&] {
+    launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnFinalizeSyncedGradKernel<void>(
           s.c, globalCount, local.data(), global.data(), scale.data(),
           inv.data(), nullptr, nullptr, fromGlobal.data());

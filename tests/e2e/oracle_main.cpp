@@ -174,18 +174,12 @@ int writeInput(uint64_t seed, const std::string &path) {
   for (const NamedTensor &t : model->tensors())
     out.push_back(copyOut(t.name, t));
   const int64_t n = model->batch();
-  std::vector<float> images(n * model->channels() * model->height() *
-                            model->width());
-  for (float &v : images)
-    v = static_cast<float>(rng.normal());
-  std::vector<int32_t> labels(n);
-  for (int64_t i = 0; i < n; ++i)
-    labels[i] = static_cast<int32_t>(i % model->classes());
+  const RandomBatch batch = randomBatch(*model, rng);
   out.push_back(tensorF32("input.images",
                           {n, model->channels(), model->height(),
                            model->width()},
-                          images));
-  out.push_back(tensorI32("input.labels", {n}, labels));
+                          batch.images));
+  out.push_back(tensorI32("input.labels", {n}, batch.labels));
   writeSafeTensors(path, out,
                    {{"model", model->name()}, {"lr", "0.1"},
                     {"momentum", "0.9"}, {"weight_decay", "0.0005"},
