@@ -11,11 +11,11 @@
 //===----------------------------------------------------------------------===//
 #include "CudaEmulation.h" // first: defines the CUDA keywords
 
+#include "BnReference.h"
 #include "CudaTestUtil.h"
 
 #include "runtime/cuda/BatchNormKernels.cuh"
 #include "runtime/kernels/BatchNorm.h"
-#include "runtime/kernels/FusedBn.h"
 
 #include <gtest/gtest.h>
 
@@ -53,20 +53,8 @@ TEST_P(BatchNormEmulationTest, TrainForwardBackwardEvalMatchCpu) {
              rm0 = randomFloats(rng, s.c), rv0 = randomFloats(rng, s.c, 1, 2);
   for (bool relu : {false, true}) {
     const std::string what = relu ? "bn+relu" : "bn";
-    // CPU reference.
-    std::vector<float> y(s.size()), mean(s.c), inv(s.c), rm = rm0, rv = rv0;
-    (relu ? rt::bnTrainReluForward<float> : rt::batchNormForwardTrain<float>)(
-        s, x.data(), scale.data(), shift.data(), 1e-5f, 0.1f, y.data(),
-        mean.data(), inv.data(), rm.data(), rv.data());
-    std::vector<float> dx(s.size()), ds(s.c), db(s.c);
-    if (relu)
-      rt::bnReluBackward<float>(s, x.data(), y.data(), dy.data(),
-                                scale.data(), mean.data(), inv.data(),
-                                dx.data(), ds.data(), db.data());
-    else
-      rt::batchNormBackward<float>(s, x.data(), dy.data(), scale.data(),
-                                   mean.data(), inv.data(), dx.data(),
-                                   ds.data(), db.data());
+    const test::BnReference ref =
+        test::cpuTrainBn(s, relu, x, dy, scale, shift, rm0, rv0, 1e-5f, 0.1f);
 
     // The kernels, launched as BatchNorm.cu does.
     std::vector<Welford> partial(s.c * splits);
@@ -84,32 +72,32 @@ TEST_P(BatchNormEmulationTest, TrainForwardBackwardEvalMatchCpu) {
       bn::bnApplyKernel<float>(s, x.data(), gMean.data(), gInv.data(),
                                scale.data(), shift.data(), relu, gy.data());
     });
-    EXPECT_LT(relError(gMean, mean), 1e-5) << what;
-    EXPECT_LT(relError(gInv, inv), 1e-4) << what;
-    EXPECT_LT(relError(gRm, rm), 1e-5) << what;
-    EXPECT_LT(relError(gRv, rv), 1e-4) << what;
-    EXPECT_LT(relError(gy, y), 1e-4) << what;
+    EXPECT_LT(relError(gMean, ref.mean), 1e-5) << what;
+    EXPECT_LT(relError(gInv, ref.invstd), 1e-4) << what;
+    EXPECT_LT(relError(gRm, ref.runningMean), 1e-5) << what;
+    EXPECT_LT(relError(gRv, ref.runningVar), 1e-4) << what;
+    EXPECT_LT(relError(gy, ref.y), 1e-4) << what;
 
     std::vector<bn::BnGradSums> sums(s.c * splits);
     std::vector<BnBackwardCoefs> coefs(s.c);
     std::vector<float> gdx(s.size()), gds(s.c), gdb(s.c);
-    const float *yIn = relu ? y.data() : nullptr;
+    const float *yIn = relu ? ref.y.data() : nullptr;
     launch({S, C, 1}, kThreads, [&] {
-      bn::bnPartialGradKernel<float>(s, x.data(), yIn, dy.data(), mean.data(),
-                                     sums.data());
+      bn::bnPartialGradKernel<float>(s, x.data(), yIn, dy.data(),
+                                     ref.mean.data(), sums.data());
     });
     launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnFinalizeGradKernel(s.c, splits, float(s.n * s.hw()), sums.data(),
-                               scale.data(), inv.data(), gds.data(),
+                               scale.data(), ref.invstd.data(), gds.data(),
                                gdb.data(), coefs.data());
     });
     launch({blocksOf(s.size(), kThreads), 1, 1}, kThreads, [&] {
-      bn::bnApplyGradKernel<float>(s, x.data(), yIn, dy.data(), mean.data(),
-                                   coefs.data(), gdx.data());
+      bn::bnApplyGradKernel<float>(s, x.data(), yIn, dy.data(),
+                                   ref.mean.data(), coefs.data(), gdx.data());
     });
-    EXPECT_LT(relError(gdx, dx), 1e-4) << what;
-    EXPECT_LT(relError(gds, ds), 1e-4) << what;
-    EXPECT_LT(relError(gdb, db), 1e-4) << what;
+    EXPECT_LT(relError(gdx, ref.dx), 1e-4) << what;
+    EXPECT_LT(relError(gds, ref.dscale), 1e-4) << what;
+    EXPECT_LT(relError(gdb, ref.dshift), 1e-4) << what;
   }
 
   // Eval: invStd from the running variance, then apply.

@@ -15,11 +15,10 @@
 //===----------------------------------------------------------------------===//
 #include "CudaEmulation.h" // first: defines the CUDA keywords
 
+#include "BnReference.h"
 #include "CudaTestUtil.h"
 
 #include "runtime/cuda/BatchNormKernels.cuh"
-#include "runtime/kernels/BatchNorm.h"
-#include "runtime/kernels/FusedBn.h"
 
 #include <gtest/gtest.h>
 
@@ -64,20 +63,8 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
   for (bool relu : {false, true}) {
     const std::string what = relu ? "bn+relu" : "bn";
     // CPU reference over the whole batch.
-    std::vector<float> y(whole.size()), mean(s.c), inv(s.c), rm = rm0,
-                                                              rv = rv0;
-    (relu ? rt::bnTrainReluForward<float> : rt::batchNormForwardTrain<float>)(
-        whole, x.data(), scale.data(), shift.data(), eps, momentum, y.data(),
-        mean.data(), inv.data(), rm.data(), rv.data());
-    std::vector<float> dx(whole.size()), ds(s.c), db(s.c);
-    if (relu)
-      rt::bnReluBackward<float>(whole, x.data(), y.data(), dy.data(),
-                                scale.data(), mean.data(), inv.data(),
-                                dx.data(), ds.data(), db.data());
-    else
-      rt::batchNormBackward<float>(whole, x.data(), dy.data(), scale.data(),
-                                   mean.data(), inv.data(), dx.data(),
-                                   ds.data(), db.data());
+    const test::BnReference ref = test::cpuTrainBn(
+        whole, relu, x, dy, scale, shift, rm0, rv0, eps, momentum);
 
     // Forward, rank by rank up to the all-gather.
     std::vector<Welford> gathered(R * s.c);
@@ -100,10 +87,10 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
                                 momentum, gMean.data(), gInv.data(),
                                 gRm.data(), gRv.data());
     });
-    EXPECT_LT(relError(gMean, mean), 1e-5) << what;
-    EXPECT_LT(relError(gInv, inv), 1e-4) << what;
-    EXPECT_LT(relError(gRm, rm), 1e-5) << what;
-    EXPECT_LT(relError(gRv, rv), 1e-4) << what;
+    EXPECT_LT(relError(gMean, ref.mean), 1e-5) << what;
+    EXPECT_LT(relError(gInv, ref.invstd), 1e-4) << what;
+    EXPECT_LT(relError(gRm, ref.runningMean), 1e-5) << what;
+    EXPECT_LT(relError(gRv, ref.runningVar), 1e-4) << what;
 
     // Backward: local sums, then the all-reduce (a sum over the ranks).
     std::vector<bn::BnGradSums> local(R * s.c), global(s.c, {0.f, 0.f});
@@ -112,8 +99,8 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
       std::vector<bn::BnGradSums> partial(s.c * splits), copy(s.c);
       launch({S, C, 1}, kThreads, [&] {
         bn::bnPartialGradKernel<float>(s, x.data() + at,
-                                       relu ? y.data() + at : nullptr,
-                                       dy.data() + at, mean.data(),
+                                       relu ? ref.y.data() + at : nullptr,
+                                       dy.data() + at, ref.mean.data(),
                                        partial.data());
       });
       launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
@@ -135,12 +122,13 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
       launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
         bn::bnFinalizeSyncedGradKernel<void>(
             s.c, globalCount, local.data() + r * s.c, global.data(),
-            scale.data(), inv.data(), gds.data(), gdb.data(), coefs.data());
+            scale.data(), ref.invstd.data(), gds.data(), gdb.data(),
+            coefs.data());
       });
       launch({blocksOf(s.size(), kThreads), 1, 1}, kThreads, [&] {
         bn::bnApplyGradKernel<float>(s, x.data() + at,
-                                     relu ? y.data() + at : nullptr,
-                                     dy.data() + at, mean.data(),
+                                     relu ? ref.y.data() + at : nullptr,
+                                     dy.data() + at, ref.mean.data(),
                                      coefs.data(), gdx.data() + at);
       });
       for (int64_t c = 0; c < s.c; ++c) {
@@ -148,9 +136,9 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
         dbSum[c] += gdb[c];
       }
     }
-    EXPECT_LT(relError(gdx, dx), 1e-4) << what;
-    EXPECT_LT(relError(dsSum, ds), 1e-4) << what;
-    EXPECT_LT(relError(dbSum, db), 1e-4) << what;
+    EXPECT_LT(relError(gdx, ref.dx), 1e-4) << what;
+    EXPECT_LT(relError(dsSum, ref.dscale), 1e-4) << what;
+    EXPECT_LT(relError(dbSum, ref.dshift), 1e-4) << what;
     // (Had each rank returned the whole batch's dscale/dshift, their sum
     // would be R times too large.)
 
@@ -159,13 +147,13 @@ TEST_P(SyncedBnEmulationTest, RanksTogetherEqualTheWholeBatch) {
     std::vector<BnBackwardCoefs> fromSums(s.c), fromGlobal(s.c);
     launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnCoefsFromGradsKernel<void>(s.c, globalCount, scale.data(),
-                                       inv.data(), dsSum.data(), dbSum.data(),
-                                       fromSums.data());
+                                       ref.invstd.data(), dsSum.data(),
+                                       dbSum.data(), fromSums.data());
     });
     launch({blocksOf(s.c, kThreads), 1, 1}, kThreads, [&] {
       bn::bnFinalizeSyncedGradKernel<void>(
           s.c, globalCount, local.data(), global.data(), scale.data(),
-          inv.data(), nullptr, nullptr, fromGlobal.data());
+          ref.invstd.data(), nullptr, nullptr, fromGlobal.data());
     });
     for (int64_t c = 0; c < s.c; ++c) {
       EXPECT_NEAR(fromSums[c].k, fromGlobal[c].k,
